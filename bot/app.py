@@ -1,0 +1,69 @@
+"""``casevoice run``: the bot, long polling against Telegram or the local sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import BotCommand
+from aiogram.utils.token import TokenValidationError
+
+from bot.container import Container
+from bot.dispatcher import build_dispatcher
+from bot.retry import RetryMiddleware
+from bot.runner import UpdateRunner
+from bot.settings import Settings
+from storage.errors import ConfigurationError
+
+log = logging.getLogger(__name__)
+
+COMMANDS = [
+    BotCommand(command="resume", description="Carry on where you left off"),
+    BotCommand(command="pause", description="Stop for now; everything is saved"),
+    BotCommand(command="help", description="How this works, and support"),
+    BotCommand(command="withdraw", description="Withdraw from the review"),
+    BotCommand(command="delete", description="Delete everything held for you"),
+    BotCommand(command="clear", description="Delete the messages in this chat"),
+]
+
+
+def build_bot(settings: Settings) -> Bot:
+    """Every message is sent with protect_content (no forwarding or saving)."""
+    if settings.bot_token is None:
+        raise ConfigurationError("CASEVOICE_BOT_TOKEN is not set")
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api))
+    session.middleware(RetryMiddleware())
+    try:
+        return Bot(settings.bot_token.get_secret_value(), session=session,
+                   default=DefaultBotProperties(protect_content=True))
+    except TokenValidationError:
+        raise ConfigurationError("CASEVOICE_BOT_TOKEN is not a valid bot token") from None
+
+
+async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    container = await Container.open(settings)
+    bot = build_bot(settings)
+    try:
+        me = await bot.get_me()
+        log.info("bot @%s started (id hash only in storage)", me.username)
+        await bot.delete_webhook(drop_pending_updates=False)
+        await bot.set_my_commands(COMMANDS)
+        dp = build_dispatcher(container.sessions, container.inbox, container.vault,
+                              container.conversation)
+        runner = UpdateRunner(bot, dp, container.sessions, container.inbox, container.vault)
+        await runner.run(stop)
+    finally:
+        await bot.session.close()
+        await container.aclose()
+        log.info("bot stopped")

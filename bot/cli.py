@@ -1,0 +1,83 @@
+"""The ``casevoice`` command: reviewer and operator tools, and the bot's runners.
+
+Every command is non-interactive and scriptable; ``--json`` where the output is data. Errors
+are one line on stderr with a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from bot.cli_admin import audit_app, init, keys_app
+from bot.cli_cases import case_app, invite_app
+from bot.logging import configure_logging
+from review.cli import review_app
+
+app = typer.Typer(
+    name="casevoice",
+    help="CaseVoice: secure interviews for child-safeguarding practice reviews.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("init")(init)
+app.add_typer(keys_app, name="keys")
+app.add_typer(case_app, name="case")
+app.add_typer(invite_app, name="invite")
+app.add_typer(audit_app, name="audit")
+app.add_typer(review_app, name="review", help="The reviewer's side: keys, pull, verify.")
+
+
+@app.command("run")
+def run_command() -> None:
+    """Run the bot (long polling) against CASEVOICE_TELEGRAM_API."""
+    import asyncio
+
+    from bot.app import run_bot
+    from bot.cli_support import fail, settings_or_fail
+    from storage.errors import CaseVoiceError
+
+    settings = settings_or_fail()
+    configure_logging(settings.log_level)
+    try:
+        asyncio.run(run_bot(settings))
+    except CaseVoiceError as exc:
+        fail(str(exc))
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback with SQL parameters
+        fail(f"the bot stopped: {type(exc).__name__}")
+
+
+@app.command("sandbox")
+def sandbox_command(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on"),
+    port: int = typer.Option(8081, help="Port to listen on"),
+) -> None:
+    """Start the local Telegram Bot API sandbox (for tests and rehearsal)."""
+    import asyncio
+
+    from sandbox.server import run_sandbox
+
+    asyncio.run(run_sandbox(host, port))
+
+
+@app.callback()
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at DEBUG."),
+) -> None:
+    # Command output is for people; the log says only what went wrong.
+    configure_logging("DEBUG" if verbose else None, default="WARNING")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        logging.getLogger("casevoice").info("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""The participant's conversation: thin handlers that call ``ConversationService``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import CallbackQuery, Message
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.outbox import Outbox
+from handlers.render import apply, queue_delete
+from interview.services import phrases as P
+from interview.services.conversation import ConversationService
+from interview.services.replies import Outcome
+from storage.inbox import Inbox
+from storage.tables import utcnow
+from storage.vault import Vault
+
+COMMANDS = ("help", "pause", "resume", "withdraw", "delete", "clear")
+
+
+def source_key(message: Message) -> str:
+    return f"msg:{message.message_id}"
+
+
+async def on_start(message: Message, command: CommandObject, session: AsyncSession,
+                   outbox: Outbox, conversation: ConversationService, vault: Vault) -> None:
+    assert message.from_user is not None  # noqa: S101 - private chats have a sender
+    payload = (command.args or "").strip()
+    outcome = await conversation.start(session, vault.user_hash(message.from_user.id), payload)
+    if payload:
+        # The code is a secret: once used, take it out of the chat history.
+        outcome.delete_incoming = True
+    apply(outcome, outbox, message.chat.id, incoming_message_id=message.message_id)
+
+
+async def on_command(message: Message, command: CommandObject, session: AsyncSession,
+                     outbox: Outbox, conversation: ConversationService, vault: Vault,
+                     chat_key: str) -> None:
+    assert message.from_user is not None  # noqa: S101
+    outcome = await conversation.command(session, vault.user_hash(message.from_user.id),
+                                         command.command)
+    if outcome.clear_chat:
+        since = utcnow() - timedelta(hours=47, minutes=55)
+        ids = await Inbox.recent_messages(session, chat_key, since)
+        ids = sorted({*ids, message.message_id})
+        await Inbox.forget_messages(session, chat_key, ids)
+        queue_delete(outbox, message.chat.id, ids)
+    apply(outcome, outbox, message.chat.id)
+
+
+async def on_text(message: Message, session: AsyncSession, outbox: Outbox,
+                  conversation: ConversationService, vault: Vault) -> None:
+    assert message.from_user is not None and message.text is not None  # noqa: S101
+    outcome = await conversation.text(session, vault.user_hash(message.from_user.id),
+                                      message.text, source_key(message))
+    apply(outcome, outbox, message.chat.id, incoming_message_id=message.message_id)
+
+
+async def on_edited(message: Message, session: AsyncSession, outbox: Outbox,
+                    conversation: ConversationService, vault: Vault) -> None:
+    assert message.from_user is not None and message.text is not None  # noqa: S101
+    outcome = await conversation.edited(session, vault.user_hash(message.from_user.id),
+                                        message.text, source_key(message))
+    apply(outcome, outbox, message.chat.id)
+
+
+async def on_press(query: CallbackQuery, session: AsyncSession, outbox: Outbox,
+                   conversation: ConversationService, vault: Vault) -> None:
+    assert query.data is not None  # noqa: S101
+    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+    outcome = await conversation.press(session, vault.user_hash(query.from_user.id), query.data)
+    apply(outcome, outbox, chat_id, callback=query)
+
+
+async def on_other(message: Message, outbox: Outbox) -> None:
+    """Stickers, photos, files…: not an answer, and nothing is kept."""
+    apply(Outcome().say(P.UNSUPPORTED), outbox, message.chat.id)
+
+
+def build_router() -> Router:
+    router = Router(name="conversation")
+    router.message.filter(F.chat.type == "private")
+    router.message.register(on_start, CommandStart())
+    router.message.register(on_command, Command(*COMMANDS))
+    router.message.register(on_text, F.text)
+    router.edited_message.register(on_edited, F.text & (F.chat.type == "private") & ~F.forward_origin)
+    router.callback_query.register(on_press, F.data)
+    router.message.register(on_other)
+    return router

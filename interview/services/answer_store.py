@@ -1,0 +1,198 @@
+"""Answers at rest: every part sealed under the interview's data key, every version kept.
+
+A part is one text message, voice note, choice or chronology event. Editing from the read-back
+supersedes the old parts (kept, as earlier versions) rather than deleting them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from interview.answers import AnswerPart, AnswerVersion, ChronologyEvent, PromptAnswer
+from storage.crypto import DataKey, FieldCipher, FieldRef
+from storage.tables import Answer, Interview, utcnow
+from storage.tables import AnswerVersion as AnswerVersionRow
+from storage.vault import Vault
+
+WHEN_SEPARATORS = (" - ", " – ", " — ", ":", "\n")
+
+
+def split_event(text: str) -> tuple[str, str]:
+    """'12 March 2024 - home visit' → ('12 March 2024', 'home visit'); no date → ('', text)."""
+    for sep in WHEN_SEPARATORS:
+        head, found, tail = text.partition(sep)
+        if found and 0 < len(head.strip()) <= 40 and any(c.isdigit() for c in head) \
+                and tail.strip():
+            return head.strip(), tail.strip()
+    return "", text.strip()
+
+
+class AnswerStore:
+    def __init__(self, vault: Vault) -> None:
+        self.vault = vault
+
+    async def _key(self, session: AsyncSession, interview: Interview) -> DataKey:
+        if interview.dek_id is None:
+            raise ValueError(f"interview {interview.id} has no data key")
+        return await self.vault.keyring.get(session, interview.dek_id)
+
+    async def add_part(self, session: AsyncSession, interview: Interview, prompt_id: str,
+                       kind: str, text: str, *, source_key: str | None,
+                       version_source: str = "typed", author: str = "participant",
+                       model_id: str | None = None) -> Answer | None:
+        """Store one part. ``None`` if this source (an update) was stored already."""
+        if source_key is not None:
+            seen = await session.execute(select(Answer.id).where(
+                Answer.interview_id == interview.id, Answer.source_key == source_key))
+            if seen.first() is not None:
+                return None
+        key = await self._key(session, interview)
+        seq = (await session.execute(
+            select(func.count()).select_from(Answer).where(Answer.interview_id == interview.id)
+        )).scalar_one()
+        answer = Answer(interview_id=interview.id, prompt_id=prompt_id,
+                        script_hash=interview.script_hash, kind=kind, seq=int(seq),
+                        source_key=source_key)
+        answer.text_ct = FieldCipher.encrypt_text(key, text, FieldRef("answers", answer.id,
+                                                                        "text"))
+        session.add(answer)
+        await session.flush()
+        await self._version(session, key, answer, text, version_source, author, model_id)
+        return answer
+
+    async def set_text(self, session: AsyncSession, interview: Interview, answer: Answer,
+                       text: str, *, source: str, author: str,
+                       model_id: str | None = None) -> None:
+        """A new version of a part's text (a transcript arriving, a correction)."""
+        key = await self._key(session, interview)
+        answer.text_ct = FieldCipher.encrypt_text(key, text, FieldRef("answers", answer.id,
+                                                                        "text"))
+        answer.updated_at = utcnow()
+        session.add(answer)
+        await self._version(session, key, answer, text, source, author, model_id)
+
+    async def _version(self, session: AsyncSession, key: DataKey, answer: Answer, text: str,
+                       source: str, author: str, model_id: str | None) -> None:
+        number = (await session.execute(
+            select(func.count()).select_from(AnswerVersionRow)
+            .where(AnswerVersionRow.answer_id == answer.id)
+        )).scalar_one() + 1
+        row = AnswerVersionRow(answer_id=answer.id, version=int(number), source=source,
+                               author=author, text_ct=b"", model_id=model_id)
+        row.text_ct = FieldCipher.encrypt_text(key, text, FieldRef("answer_versions", row.id,
+                                                                     "text"))
+        session.add(row)
+
+    async def revise(self, session: AsyncSession, interview: Interview, source_key: str,
+                     text: str) -> bool:
+        """The person edited a message they had sent: a new version of that part."""
+        answer = (await session.execute(select(Answer).where(
+            Answer.interview_id == interview.id, Answer.source_key == source_key,
+            Answer.status == "active"))).scalars().first()
+        if answer is None or answer.kind == "voice":
+            return False
+        await self.set_text(session, interview, answer, text, source="typed",
+                            author="participant")
+        return True
+
+    async def set_choice(self, session: AsyncSession, interview: Interview, prompt_id: str,
+                         values: list[str]) -> None:
+        """A choice prompt holds one part: the picked values (sealed like any answer)."""
+        await self.supersede(session, interview, prompt_id)
+        if values:
+            await self.add_part(session, interview, prompt_id, "choice", json.dumps(values),
+                                source_key=None)
+
+    async def supersede(self, session: AsyncSession, interview: Interview,
+                        prompt_id: str) -> int:
+        result = await session.execute(
+            update(Answer).where(Answer.interview_id == interview.id,  # type: ignore[arg-type]
+                                 Answer.prompt_id == prompt_id, Answer.status == "active")
+            .values(status="superseded", updated_at=utcnow()))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def parts_count(self, session: AsyncSession, interview: Interview,
+                          prompt_id: str) -> int:
+        return int((await session.execute(
+            select(func.count()).select_from(Answer).where(
+                Answer.interview_id == interview.id, Answer.prompt_id == prompt_id,
+                Answer.status == "active"))).scalar_one())
+
+    async def choices(self, session: AsyncSession, interview: Interview,
+                      prompt_id: str) -> list[str]:
+        row = (await session.execute(select(Answer).where(
+            Answer.interview_id == interview.id, Answer.prompt_id == prompt_id,
+            Answer.kind == "choice", Answer.status == "active"))).scalars().first()
+        if row is None or row.text_ct is None:
+            return []
+        key = await self._key(session, interview)
+        values: list[str] = json.loads(FieldCipher.decrypt_text(
+            key, row.text_ct, FieldRef("answers", row.id, "text")))
+        return values
+
+    async def load(self, session: AsyncSession, interview: Interview, skipped: set[str],
+                   chronology: set[str]) -> dict[str, PromptAnswer]:
+        """Every prompt's answer as the domain sees it (decrypted, in memory only)."""
+        key = await self._key(session, interview)
+        rows = (await session.execute(
+            select(Answer).where(Answer.interview_id == interview.id, Answer.status == "active")
+            .order_by(Answer.seq)  # type: ignore[arg-type]
+        )).scalars().all()
+        versions = await self._versions(session, key, [r.id for r in rows])
+        parts: dict[str, list[AnswerPart]] = defaultdict(list)
+        choices: dict[str, tuple[str, ...]] = {}
+        for row in rows:
+            text = FieldCipher.decrypt_text(key, row.text_ct or b"",
+                                            FieldRef("answers", row.id, "text"))
+            if row.kind == "choice":
+                choices[row.prompt_id] = tuple(json.loads(text))
+                continue
+            history = versions.get(row.id) or (
+                AnswerVersion(text=text, source="typed", author="participant",
+                              at=row.created_at),)
+            if history[-1].text != text:
+                history = (*history, AnswerVersion(text=text, source="typed",
+                                                   author="participant", at=row.updated_at))
+            parts[row.prompt_id].append(AnswerPart(
+                kind="voice" if row.kind == "voice" else "text", text=text,
+                versions=history, received_at=row.created_at))
+        answers: dict[str, PromptAnswer] = {}
+        for prompt_id in set(parts) | set(choices) | skipped:
+            if prompt_id in skipped:
+                answers[prompt_id] = PromptAnswer(prompt_id=prompt_id, skipped=True)
+            elif prompt_id in chronology:
+                events = tuple(ChronologyEvent(when=split_event(p.text)[0] or "date not given",
+                                               parts=(p,)) for p in parts[prompt_id])
+                answers[prompt_id] = PromptAnswer(prompt_id=prompt_id, events=events)
+            else:
+                answers[prompt_id] = PromptAnswer(prompt_id=prompt_id,
+                                                  parts=tuple(parts.get(prompt_id, ())),
+                                                  choices=choices.get(prompt_id, ()))
+        return answers
+
+    async def _versions(self, session: AsyncSession, key: DataKey,
+                        answer_ids: list[str]) -> dict[str, tuple[AnswerVersion, ...]]:
+        if not answer_ids:
+            return {}
+        rows = (await session.execute(
+            select(AnswerVersionRow).where(AnswerVersionRow.answer_id.in_(answer_ids))  # type: ignore[attr-defined]
+            .order_by(AnswerVersionRow.answer_id, AnswerVersionRow.version)  # type: ignore[arg-type]
+        )).scalars().all()
+        out: dict[str, list[AnswerVersion]] = defaultdict(list)
+        for row in rows:
+            text = FieldCipher.decrypt_text(key, row.text_ct,
+                                            FieldRef("answer_versions", row.id, "text"))
+            source = row.source if row.source in ("typed", "transcript", "correction") \
+                else "typed"
+            author = "transcriber" if row.author == "transcriber" else "participant"
+            out[row.answer_id].append(AnswerVersion(
+                text=text, source=source, author=author,  # type: ignore[arg-type]
+                at=row.created_at, model_id=row.model_id))
+        return {k: tuple(v) for k, v in out.items()}
+
+

@@ -1,0 +1,157 @@
+"""Cases: create one, list them, show progress (never content)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from interview.services.errors import CaseError
+from interview.script import InterviewScript
+from storage.audit import AuditLog
+from storage.crypto import FieldRef
+from storage.tables import (
+    Answer,
+    Case,
+    CaseScript,
+    Interview,
+    Participant,
+    ReviewerRecipient,
+    Statement,
+)
+from storage.vault import Vault
+
+CASE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+ROLES = ("family", "professional")
+
+
+@dataclass(frozen=True)
+class CaseScriptInput:
+    role: str
+    script: InterviewScript
+    source_text: str
+
+
+@dataclass(frozen=True)
+class ParticipantProgress:
+    pseudonym: str
+    role: str
+    status: str
+    interview_state: str
+    answers: int
+    statement_state: str | None
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    ref: str
+    status: str
+    deadline: date | None
+    withdraw_until: date | None
+    recipients: tuple[str, ...]
+    participants: tuple[ParticipantProgress, ...]
+    scripts: dict[str, str]
+
+
+def validate_case_ref(ref: str) -> str:
+    if not CASE_REF.match(ref):
+        raise CaseError(
+            f"case reference {ref!r} must be 1-64 characters of letters, digits, '.', '_' or '-'"
+        )
+    return ref
+
+
+class CaseService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], vault: Vault,
+                 audit: AuditLog) -> None:
+        self.sessions = sessions
+        self.vault = vault
+        self.audit = audit
+
+    async def create(self, ref: str, recipients: list[str], *, title: str | None = None,
+                     deadline: date | None = None, withdraw_until: date | None = None,
+                     scripts: list[CaseScriptInput] | None = None,
+                     delete_answers_from_chat: bool = False, include_audio: bool = False,
+                     actor: str = "cli") -> Case:
+        validate_case_ref(ref)
+        if not recipients:
+            raise CaseError("a case needs at least one reviewer recipient (--recipient age1...)")
+        async with self.sessions() as session, session.begin():
+            existing = await session.execute(select(Case.id).where(Case.ref == ref))
+            if existing.first() is not None:
+                raise CaseError(f"case {ref} already exists")
+            key = await self.vault.keyring.create(session, "case")
+            case = Case(ref=ref, dek_id=key.key_id, deadline=deadline,
+                        withdraw_until=withdraw_until or deadline,
+                        delete_answers_from_chat=delete_answers_from_chat,
+                        include_audio=include_audio)
+            if title:
+                case.title_ct = await self.vault.seal_text(
+                    session, key.key_id, FieldRef("cases", case.id, "title"), title)
+            session.add(case)
+            await session.flush()
+            for recipient in dict.fromkeys(recipients):
+                session.add(ReviewerRecipient(case_id=case.id, recipient=recipient))
+            for item in scripts or []:
+                row = CaseScript(case_id=case.id, role=item.role, script_id=item.script.id,
+                                 content_hash=item.script.content_hash, yaml_ct=b"")
+                row.yaml_ct = await self.vault.seal_text(
+                    session, key.key_id, FieldRef("case_scripts", row.id, "yaml"),
+                    item.source_text)
+                session.add(row)
+            await self.audit.append(session, actor, "case.create",
+                                    {"case": case.id, "recipients": len(set(recipients))})
+        return case
+
+    async def get(self, session: AsyncSession, ref: str) -> Case:
+        case = (await session.execute(select(Case).where(Case.ref == ref))).scalars().first()
+        if case is None:
+            raise CaseError(f"no case {ref!r}")
+        return case
+
+    async def list(self) -> list[tuple[Case, int]]:
+        async with self.sessions() as session:
+            counts = (
+                select(Participant.case_id, func.count().label("n"))
+                .group_by(Participant.case_id).subquery()
+            )
+            rows = await session.execute(
+                select(Case, func.coalesce(counts.c.n, 0))
+                .outerjoin(counts, counts.c.case_id == Case.id)
+                .order_by(Case.created_at)  # type: ignore[arg-type]
+            )
+            return [(case, int(n)) for case, n in rows.all()]
+
+    async def summary(self, ref: str) -> CaseSummary:
+        async with self.sessions() as session:
+            case = await self.get(session, ref)
+            recipients = (await session.execute(
+                select(ReviewerRecipient.recipient).where(ReviewerRecipient.case_id == case.id)
+            )).scalars().all()
+            scripts = {row.role: f"{row.script_id}#{row.content_hash[:12]}" for row in (
+                await session.execute(select(CaseScript).where(CaseScript.case_id == case.id))
+            ).scalars()}
+            answer_counts = (
+                select(Answer.interview_id, func.count().label("n"))
+                .where(Answer.status == "active").group_by(Answer.interview_id).subquery()
+            )
+            rows = await session.execute(
+                select(Participant, Interview.state, func.coalesce(answer_counts.c.n, 0),
+                       Statement.state)
+                .join(Interview, Interview.participant_id == Participant.id, isouter=True)
+                .join(answer_counts, answer_counts.c.interview_id == Interview.id, isouter=True)
+                .join(Statement, Statement.participant_id == Participant.id, isouter=True)
+                .where(Participant.case_id == case.id)
+                .order_by(Participant.pseudonym)  # type: ignore[arg-type]
+            )
+            progress = tuple(
+                ParticipantProgress(p.pseudonym, p.role, p.status, state or "deleted",
+                                    int(n), statement_state)
+                for p, state, n, statement_state in rows.all()
+            )
+            return CaseSummary(case.ref, case.status, case.deadline, case.withdraw_until,
+                               tuple(recipients), progress, scripts)

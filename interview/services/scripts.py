@@ -1,0 +1,51 @@
+"""Which interview script a participant gets: the case's own for their role, or the shipped one.
+
+Scripts are identified by content hash; an interview records the hash it started with, and the
+catalogue refuses to hand out a script whose hash no longer matches (a case script is never
+silently swapped under a running interview).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from interview.script import InterviewScript, builtin_script, load_script
+from interview.services.errors import CaseError
+from storage.crypto import FieldRef
+from storage.tables import Case, CaseScript
+from storage.vault import Vault
+
+
+class ScriptCatalog:
+    def __init__(self, vault: Vault) -> None:
+        self.vault = vault
+        self._cache: dict[str, InterviewScript] = {}
+
+    async def for_case(self, session: AsyncSession, case: Case, role: str) -> InterviewScript:
+        row = (await session.execute(
+            select(CaseScript).where(CaseScript.case_id == case.id, CaseScript.role == role)
+        )).scalars().first()
+        if row is None:
+            return builtin_script(role)
+        cached = self._cache.get(row.content_hash)
+        if cached is not None:
+            return cached
+        text = await self.vault.open_text(session, case.dek_id,
+                                          FieldRef("case_scripts", row.id, "yaml"), row.yaml_ct)
+        script = load_script(text)
+        if script.content_hash != row.content_hash:
+            raise CaseError(f"case script for {role} does not match its recorded hash")
+        self._cache[row.content_hash] = script
+        return script
+
+    async def by_hash(self, session: AsyncSession, case: Case, role: str,
+                      content_hash: str) -> InterviewScript:
+        """The exact script an interview started with."""
+        script = await self.for_case(session, case, role)
+        if script.content_hash != content_hash:
+            builtin = builtin_script(role)
+            if builtin.content_hash == content_hash:
+                return builtin
+            raise CaseError(f"the {role} script this interview started with is no longer here")
+        return script

@@ -1,0 +1,191 @@
+"""``casevoice review …``: the reviewer's commands (keygen, verify, pull).
+
+Errors end as one plain line on stderr and a non-zero exit; ``--json`` puts a machine-readable
+result on stdout. The lead mounts ``review_app`` (or ``build_review_app(default_store=…)``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+from review.pull import CaseVerificationError, PullProgress, pull_case
+from review.verify import VerifyReport, verify_case
+from storage.errors import CaseVoiceError
+from storage.evidence.errors import EvidenceError
+from storage.evidence.keys import load_identities, load_public_key, write_identity_file
+from storage.evidence.store import LocalEvidenceStore
+
+STORE_ENV = "CASEVOICE_EVIDENCE_STORE"
+FALLBACK_STORE = Path("casevoice-data/evidence")
+
+StoreOption = Annotated[
+    Path | None, typer.Option("--store", help=f"Evidence store directory (or ${STORE_ENV}).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+SignerOption = Annotated[
+    Path | None,
+    typer.Option("--trusted-signer", help="The bot's public key (PEM or base64) to trust."),
+]
+
+
+@contextmanager
+def _clean_errors() -> Iterator[None]:
+    try:
+        yield
+    except CaseVoiceError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+def build_review_app(default_store: Callable[[], Path | None] | None = None) -> typer.Typer:
+    """The Typer sub-app; ``default_store`` lets the composition root supply the setting."""
+    app = typer.Typer(help="The reviewer's side: keys, verification, pulling statements.")
+
+    def resolve_store(option: Path | None) -> LocalEvidenceStore:
+        env = os.environ.get(STORE_ENV)
+        path = option or (Path(env) if env else None)
+        path = path or (default_store() if default_store else None) or FALLBACK_STORE
+        if not path.is_dir():
+            raise EvidenceError(f"evidence store {path} does not exist")
+        return LocalEvidenceStore(path)
+
+    @app.command()
+    def keygen(
+        out: Annotated[Path, typer.Option("--out", help="Identity file to create (0600).")],
+    ) -> None:
+        """Create a reviewer identity; the public key (age1…) is the last line printed."""
+        with _clean_errors():
+            recipient = write_identity_file(out)
+        typer.echo(
+            f"Created {out}. Keep it private and backed up; it opens every statement.", err=True
+        )
+        typer.echo("Give the public key below to the case administrator:", err=True)
+        typer.echo(recipient)
+
+    @app.command()
+    def verify(
+        ref: Annotated[str, typer.Argument(help="Case reference.")],
+        store: StoreOption = None,
+        as_json: JsonOption = False,
+        trusted_signer: SignerOption = None,
+    ) -> None:
+        """Check a case's ledger, signatures and sealed files without decrypting anything."""
+        with _clean_errors():
+            report = verify_case(resolve_store(store), ref, _signer(trusted_signer))
+        if as_json:
+            typer.echo(json.dumps(report.to_dict(), indent=2, sort_keys=True))
+        else:
+            _print_report(report)
+        if not report.ok:
+            errors = sum(p.severity == "error" for p in report.problems)
+            typer.echo(f"error: case {ref} failed verification ({errors} problems)", err=True)
+            raise typer.Exit(1)
+
+    @app.command()
+    def pull(
+        ref: Annotated[str, typer.Argument(help="Case reference.")],
+        identity: Annotated[Path, typer.Option("--identity", help="Your age identity file.")],
+        out: Annotated[Path, typer.Option("--out", help="Directory to write statements to.")],
+        store: StoreOption = None,
+        as_json: JsonOption = False,
+        trusted_signer: SignerOption = None,
+    ) -> None:
+        """Verify, decrypt and write a case's statements with an index."""
+        console = Console(stderr=True)
+        with _clean_errors(), _progress(console, enabled=not as_json) as on_progress:
+            try:
+                result = pull_case(
+                    resolve_store(store),
+                    ref,
+                    load_identities(identity),
+                    out,
+                    on_progress,
+                    _signer(trusted_signer),
+                )
+            except CaseVerificationError as exc:
+                if as_json:
+                    typer.echo(json.dumps(exc.report.to_dict(), indent=2, sort_keys=True))
+                raise
+        if as_json:
+            typer.echo(json.dumps(result.to_dict(), indent=2, sort_keys=True, default=str))
+            return
+        counts = {
+            s: sum(r.status == s for r in result.rows) for s in ("exported", "withdrawn", "skipped")
+        }
+        typer.echo(
+            f"{out}: {counts['exported']} exported, {counts['withdrawn']} withdrawn, "
+            f"{counts['skipped']} skipped; {result.files_written} files written, "
+            f"{result.files_unchanged} unchanged"
+        )
+        for problem in result.report.problems:
+            typer.echo(f"{problem.severity}: {problem.message}", err=True)
+        if counts["skipped"]:
+            raise typer.Exit(1)
+
+    return app
+
+
+def _signer(path: Path | None) -> Ed25519PublicKey | None:
+    if path is None:
+        return None
+    try:
+        return load_public_key(path.read_bytes())
+    except OSError as exc:
+        raise EvidenceError(f"trusted signer file {path} cannot be read") from exc
+
+
+@contextmanager
+def _progress(console: Console, enabled: bool) -> Iterator[Callable[[PullProgress], None] | None]:
+    """A Rich progress bar on stderr, started only once there is something to show."""
+    if not enabled:
+        yield None
+        return
+    bars: list[tuple[Progress, TaskID]] = []
+
+    def update(step: PullProgress) -> None:
+        if not bars:
+            bar = Progress(
+                TextColumn("Pulling"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=console,
+                transient=True,
+            )
+            bar.start()
+            bars.append((bar, bar.add_task("pull", total=step.total)))
+        bar, task = bars[0]
+        bar.update(task, completed=step.done)
+
+    try:
+        yield update
+    finally:
+        for bar, _ in bars:
+            bar.stop()
+
+
+def _print_report(report: VerifyReport) -> None:
+    typer.echo(
+        f"case {report.case_ref}: {report.ledger_entries} ledger entries, "
+        f"head seq {report.head_seq}, signer {report.signer_fingerprint}"
+    )
+    for status in report.statements:
+        state = "withdrawn" if status.withdrawn else ("ok" if status.ok else "PROBLEM")
+        typer.echo(
+            f"  {status.ledger_seq:>4}  {status.statement_id}  {status.receipt_code}  {state}"
+        )
+    for problem in report.problems:
+        typer.echo(f"{problem.severity}: {problem.message}")
+    typer.echo("verified: OK" if report.ok else "verified: FAILED")
+
+
+review_app = build_review_app()
