@@ -16,10 +16,13 @@ from aiogram.utils.token import TokenValidationError
 
 from bot.container import Container
 from bot.dispatcher import build_dispatcher
+from bot.notifier import TelegramVoiceNotifier
 from bot.retry import RetryMiddleware
 from bot.runner import UpdateRunner
 from bot.settings import Settings
+from interview.services.transcribing import TranscriptionLoop
 from storage.errors import ConfigurationError
+from transcription.pool import PoolConfig, WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,44 @@ def build_bot(settings: Settings) -> Bot:
         raise ConfigurationError("CASEVOICE_BOT_TOKEN is not a valid bot token") from None
 
 
+def pool_config(settings: Settings) -> PoolConfig:
+    return PoolConfig(model=settings.whisper_model, data_dir=settings.data_dir,
+                      workers=max(1, settings.transcription_workers),
+                      threads=settings.whisper_threads,
+                      max_seconds=float(settings.max_voice_seconds))
+
+
+async def run_transcription(settings: Settings, container: Container, bot: Bot,
+                            stop: asyncio.Event) -> None:
+    """Whisper workers (separate processes) and the loop that feeds them durable jobs."""
+    pool = WorkerPool(pool_config(settings))
+    try:
+        await pool.start()
+        log.info("transcription: %d worker(s) ready", pool.size)
+        loop = TranscriptionLoop(container.sessions, container.vault, pool,
+                                 TelegramVoiceNotifier(bot))
+        container.conversation.transcription_wakeup = loop.wakeup
+        await loop.run(stop)
+    finally:
+        await pool.close()
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """``casevoice worker``: transcription only, for deployments that scale workers out."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    container = await Container.open(settings)
+    bot = build_bot(settings)
+    try:
+        await run_transcription(settings, container, bot, stop)
+    finally:
+        await bot.session.close()
+        await container.aclose()
+
+
 async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -60,9 +101,19 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         await bot.delete_webhook(drop_pending_updates=False)
         await bot.set_my_commands(COMMANDS)
         dp = build_dispatcher(container.sessions, container.inbox, container.vault,
-                              container.conversation)
+                              container.conversation,
+                              max_voice_seconds=settings.max_voice_seconds)
         runner = UpdateRunner(bot, dp, container.sessions, container.inbox, container.vault)
-        await runner.run(stop)
+        tasks = [asyncio.create_task(runner.run(stop), name="updates")]
+        if settings.transcription_workers > 0:
+            tasks.append(asyncio.create_task(
+                run_transcription(settings, container, bot, stop), name="transcription"))
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for task in done:
+            if task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
     finally:
         await bot.session.close()
         await container.aclose()

@@ -50,6 +50,25 @@ def run_command() -> None:
         fail(f"the bot stopped: {type(exc).__name__}")
 
 
+@app.command("worker")
+def worker_command() -> None:
+    """Run transcription workers only (they share the database and keys with the bot)."""
+    import asyncio
+
+    from bot.app import run_worker
+    from bot.cli_support import fail, settings_or_fail
+    from storage.errors import CaseVoiceError
+
+    settings = settings_or_fail()
+    configure_logging(settings.log_level)
+    try:
+        asyncio.run(run_worker(settings))
+    except CaseVoiceError as exc:
+        fail(str(exc))
+    except Exception as exc:  # noqa: BLE001
+        fail(f"the worker stopped: {type(exc).__name__}")
+
+
 @app.command("sandbox")
 def sandbox_command(
     host: str = typer.Option("127.0.0.1", help="Address to listen on"),
@@ -73,10 +92,19 @@ def _root(
 
 def main() -> None:
     try:
-        app()
-    except KeyboardInterrupt:
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:
+        # Click's usage box is many lines; a script wants one. The help is one flag away.
+        format_message = getattr(exc, "format_message", None)
+        message = " ".join((format_message() if format_message else str(exc)).split())
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        typer.echo(f"error: {message}{hint}", err=True)
+        sys.exit(int(getattr(exc, "exit_code", 2)))
+    except (KeyboardInterrupt, typer.Abort):
         logging.getLogger("casevoice").info("interrupted")
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any, NoReturn, TypeVar
@@ -21,6 +23,8 @@ T = TypeVar("T")
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 log = logging.getLogger("casevoice.cli")
+_NETWORK_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.EHOSTUNREACH, errno.ENETUNREACH,
+                   errno.ETIMEDOUT}
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -50,6 +54,9 @@ def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
              f"({type(exc).__name__}); nothing was changed")
     except OSError as exc:
         log.debug("disk or network failed: %s", type(exc).__name__)
+        if isinstance(exc, ConnectionError | socket.gaierror) or exc.errno in _NETWORK_ERRNOS:
+            fail(f"cannot reach the database at CASEVOICE_DATABASE_URL "
+                 f"({exc.strerror or type(exc).__name__}); nothing was changed")
         fail(f"{exc.strerror or type(exc).__name__}"
              f"{f': {exc.filename}' if exc.filename else ''}")
 

@@ -16,8 +16,8 @@ from aiogram.types import TelegramObject, Update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.outbox import Outbox
 from bot.runner import chat_id_of
+from handlers.outbox import Outbox
 from storage.inbox import Inbox
 from storage.vault import Vault
 

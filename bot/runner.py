@@ -196,11 +196,11 @@ class UpdateRunner:
         except Exception as exc:  # noqa: BLE001
             log.warning("inbox tidy failed: %s", type(exc).__name__)
 
-    async def _drain(self, timeout: float = 10.0) -> None:
+    async def _drain(self, grace: float = 10.0) -> None:
         """Let lanes finish what they hold (bounded), then stop them."""
         joins = [asyncio.create_task(lane.join()) for lane in self._lanes.values()]
         if joins:
-            await asyncio.wait(joins, timeout=timeout)
+            await asyncio.wait(joins, timeout=grace)
         for task in [*joins, *self._lane_tasks.values()]:
             task.cancel()
 

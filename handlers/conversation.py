@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from io import BytesIO
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatAction
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.outbox import Outbox
+from handlers.outbox import Outbox
 from handlers.render import apply, queue_delete
 from interview.services import phrases as P
 from interview.services.conversation import ConversationService
 from interview.services.replies import Outcome
+from interview.services.voice import VoiceNote, too_big
 from storage.inbox import Inbox
 from storage.tables import utcnow
 from storage.vault import Vault
@@ -75,6 +79,39 @@ async def on_press(query: CallbackQuery, session: AsyncSession, outbox: Outbox,
     apply(outcome, outbox, chat_id, callback=query)
 
 
+async def on_voice(message: Message, bot: Bot, session: AsyncSession, outbox: Outbox,
+                   conversation: ConversationService, vault: Vault,
+                   max_voice_seconds: int) -> None:
+    """A voice note or audio file: refuse kindly if too big, else keep it (encrypted) and queue
+    it for transcription. The download happens before the transaction takes its lock."""
+    assert message.from_user is not None  # noqa: S101
+    media = message.voice or message.audio or message.document
+    assert media is not None  # noqa: S101 - the filter guarantees one
+    duration = getattr(media, "duration", None)
+    refusal = too_big(media.file_size, duration, max_voice_seconds)
+    if refusal is not None:
+        apply(Outcome().say(refusal), outbox, message.chat.id)
+        return
+    buffer = BytesIO()
+    try:
+        await bot.download(media.file_id, destination=buffer)
+    except TelegramBadRequest:
+        apply(Outcome().say(P.VOICE_TOO_LARGE), outbox, message.chat.id)
+        return
+    note = VoiceNote(buffer.getvalue(), media.mime_type or "audio/ogg",
+                     float(duration) if duration is not None else None, message.chat.id,
+                     source_key(message))
+    outcome = await conversation.voice(session, vault.user_hash(message.from_user.id), note)
+    chat_id = message.chat.id
+
+    async def typing(bot: Bot) -> None:
+        await bot.send_chat_action(chat_id, ChatAction.TYPING)
+
+    outbox.add("sendChatAction", typing)
+    apply(outcome, outbox, chat_id, incoming_message_id=message.message_id)
+    outbox.add("wake", conversation.wake_transcription)
+
+
 async def on_other(message: Message, outbox: Outbox) -> None:
     """Stickers, photos, files…: not an answer, and nothing is kept."""
     apply(Outcome().say(P.UNSUPPORTED), outbox, message.chat.id)
@@ -86,7 +123,10 @@ def build_router() -> Router:
     router.message.register(on_start, CommandStart())
     router.message.register(on_command, Command(*COMMANDS))
     router.message.register(on_text, F.text)
-    router.edited_message.register(on_edited, F.text & (F.chat.type == "private") & ~F.forward_origin)
+    audio_file = F.document.mime_type.startswith("audio/")
+    router.message.register(on_voice, F.voice | F.audio | audio_file)
+    private_text = F.text & (F.chat.type == "private") & ~F.forward_origin
+    router.edited_message.register(on_edited, private_text)
     router.callback_query.register(on_press, F.data)
     router.message.register(on_other)
     return router

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Bot
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.outbox import Outbox
+from handlers.outbox import Outbox
 from interview.services.replies import Outcome, Say
 
 DELETE_BATCH = 100

@@ -6,7 +6,7 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.types import ChatMemberUpdated, Message
 
-from bot.outbox import Outbox
+from handlers.outbox import Outbox
 from handlers.render import apply
 from interview.services import phrases as P
 from interview.services.replies import Outcome

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
+from typing import Any, NoReturn
 
 from aiohttp import BodyPartReader, web
 
@@ -80,7 +80,7 @@ def loggable(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def drop_connection(request: web.Request) -> web.Response:
+async def drop_connection(request: web.Request) -> NoReturn:
     """Close the connection without answering: the client sees a disconnect."""
     if request.transport is not None:
         request.transport.close()
@@ -100,7 +100,8 @@ async def handle_method(request: web.Request) -> web.StreamResponse:
     try:
         form, typed = await read_params(request)
     except ValueError as exc:
-        return reject(state, entry, 400, f"Bad Request: can't parse request body: {exc}")
+        description = f"Bad Request: can't parse request body: {exc}"
+        return reject(state, entry, 400, description, violation=description)
     params = {**spec.coerce_form(method, form), **typed}
     entry["params"] = loggable(params)
 

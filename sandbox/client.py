@@ -224,6 +224,11 @@ class SandboxClient:
         result: dict[str, Any] = await self._call("GET", "updates")
         return result
 
+    async def replay_updates(self, update_ids: list[int]) -> list[int]:
+        """Deliver earlier updates again, same ids (see `UpdateQueue.replay`)."""
+        result = await self._call("POST", "updates/replay", {"update_ids": update_ids})
+        return [int(i) for i in result["replayed"]]
+
     async def wait_for_updates_confirmed(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Wait until the bot has confirmed every queued update (a later getUpdates offset)."""
         deadline = asyncio.get_running_loop().time() + timeout

@@ -65,6 +65,13 @@ async def updates(request: web.Request) -> web.StreamResponse:
 
 
 @guarded
+async def replay_updates(request: web.Request) -> web.StreamResponse:
+    body = await read_body(request)
+    ids = [int(i) for i in body["update_ids"]]
+    return web.json_response({"replayed": request.app[STATE_KEY].updates.replay(ids)})
+
+
+@guarded
 async def bot_info(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE_KEY]
     return web.json_response(

@@ -55,6 +55,7 @@ def create_app(
     router.add_get(f"{c}/violations", observe.violations)
     router.add_get(f"{c}/errors", observe.errors)
     router.add_get(f"{c}/updates", observe.updates)
+    router.add_post(f"{c}/updates/replay", observe.replay_updates)
     router.add_get(f"{c}/faults", observe.list_faults)
     router.add_post(f"{c}/faults", observe.add_fault)
     router.add_delete(f"{c}/faults", observe.clear_faults)

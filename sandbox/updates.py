@@ -6,12 +6,16 @@
 - A second getUpdates terminates one still waiting, with 409 Conflict, as Telegram does when
   two bot instances poll with the same token.
 - `allowed_updates` applies to updates created after it was set; the rest are not queued.
+- `replay` queues already-delivered updates again, unchanged (Telegram re-delivering after a
+  lost acknowledgement). A bot already holding a higher offset confirms them at once, as it
+  would on Telegram; a restarted bot (no offset yet) receives them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +33,7 @@ class UpdateQueue:
     pending: list[dict[str, Any]] = field(default_factory=list)
     not_queued: list[dict[str, Any]] = field(default_factory=list)
     confirmed_up_to: int = 0
+    delivered: dict[int, dict[str, Any]] = field(default_factory=dict)  # every queued update
     closed: bool = False
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
     _poll_generation: int = 0
@@ -51,8 +56,21 @@ class UpdateQueue:
             self.not_queued.append(update)
             return update, False
         self.pending.append(update)
+        self.delivered[update["update_id"]] = copy.deepcopy(update)
         self._wake()
         return update, True
+
+    def replay(self, update_ids: list[int]) -> list[int]:
+        """Queue earlier updates again with their own ids; returns the ids queued anew."""
+        missing = [i for i in update_ids if i not in self.delivered]
+        if missing:
+            raise KeyError(f"no update with id {missing[0]} was ever queued")
+        waiting = {u["update_id"] for u in self.pending}
+        fresh = [i for i in dict.fromkeys(update_ids) if i not in waiting]
+        self.pending.extend(copy.deepcopy(self.delivered[i]) for i in fresh)
+        self.pending.sort(key=lambda u: int(u["update_id"]))
+        self._wake()
+        return fresh
 
     def clear(self) -> None:
         """deleteWebhook(drop_pending_updates=True)."""

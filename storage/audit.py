@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, text
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.crypto import derive_key
@@ -64,7 +65,7 @@ class AuditLog:
         if session.bind is not None and session.bind.dialect.name == "postgresql":
             await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
         last = (await session.execute(
-            select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)  # type: ignore[attr-defined]
+            select(AuditEvent).order_by(col(AuditEvent.seq).desc()).limit(1)
         )).scalars().first()
         seq = 1 if last is None else last.seq + 1
         prev = GENESIS if last is None else last.hash
@@ -80,7 +81,7 @@ class AuditLog:
     async def verify(self, session: AsyncSession) -> AuditReport:
         """Walk the chain; name the first broken link."""
         events = (await session.execute(
-            select(AuditEvent).order_by(AuditEvent.seq)  # type: ignore[arg-type]
+            select(AuditEvent).order_by(col(AuditEvent.seq))
         )).scalars().all()
         prev = GENESIS
         expected_seq = 1
@@ -102,4 +103,5 @@ class AuditLog:
 
     @staticmethod
     async def count(session: AsyncSession) -> int:
-        return int((await session.execute(select(func.count()).select_from(AuditEvent))).scalar_one())
+        result = await session.execute(select(func.count()).select_from(AuditEvent))
+        return int(result.scalar_one())

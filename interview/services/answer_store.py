@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -44,7 +43,7 @@ class AnswerStore:
     async def add_part(self, session: AsyncSession, interview: Interview, prompt_id: str,
                        kind: str, text: str, *, source_key: str | None,
                        version_source: str = "typed", author: str = "participant",
-                       model_id: str | None = None) -> Answer | None:
+                       model_id: str | None = None, versioned: bool = True) -> Answer | None:
         """Store one part. ``None`` if this source (an update) was stored already."""
         if source_key is not None:
             seen = await session.execute(select(Answer.id).where(
@@ -62,7 +61,8 @@ class AnswerStore:
                                                                         "text"))
         session.add(answer)
         await session.flush()
-        await self._version(session, key, answer, text, version_source, author, model_id)
+        if versioned:
+            await self._version(session, key, answer, text, version_source, author, model_id)
         return answer
 
     async def set_text(self, session: AsyncSession, interview: Interview, answer: Answer,
@@ -152,6 +152,8 @@ class AnswerStore:
             if row.kind == "choice":
                 choices[row.prompt_id] = tuple(json.loads(text))
                 continue
+            if row.kind == "voice" and row.id not in versions:
+                continue  # still being transcribed: not part of the statement yet
             history = versions.get(row.id) or (
                 AnswerVersion(text=text, source="typed", author="participant",
                               at=row.created_at),)

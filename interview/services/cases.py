@@ -8,10 +8,11 @@ from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from interview.services.errors import CaseError
 from interview.script import InterviewScript
+from interview.services.errors import CaseError
 from storage.audit import AuditLog
 from storage.crypto import FieldRef
 from storage.tables import (
@@ -81,7 +82,7 @@ class CaseService:
         if not recipients:
             raise CaseError("a case needs at least one reviewer recipient (--recipient age1...)")
         async with self.sessions() as session, session.begin():
-            existing = await session.execute(select(Case.id).where(Case.ref == ref))
+            existing = await session.execute(select(col(Case.id)).where(col(Case.ref) == ref))
             if existing.first() is not None:
                 raise CaseError(f"case {ref} already exists")
             key = await self.vault.keyring.create(session, "case")
@@ -108,7 +109,9 @@ class CaseService:
         return case
 
     async def get(self, session: AsyncSession, ref: str) -> Case:
-        case = (await session.execute(select(Case).where(Case.ref == ref))).scalars().first()
+        case: Case | None = (
+            await session.execute(select(Case).where(col(Case.ref) == ref))
+        ).scalars().first()
         if case is None:
             raise CaseError(f"no case {ref!r}")
         return case
@@ -116,13 +119,13 @@ class CaseService:
     async def list(self) -> list[tuple[Case, int]]:
         async with self.sessions() as session:
             counts = (
-                select(Participant.case_id, func.count().label("n"))
-                .group_by(Participant.case_id).subquery()
+                select(col(Participant.case_id), func.count().label("n"))
+                .group_by(col(Participant.case_id)).subquery()
             )
             rows = await session.execute(
                 select(Case, func.coalesce(counts.c.n, 0))
-                .outerjoin(counts, counts.c.case_id == Case.id)
-                .order_by(Case.created_at)  # type: ignore[arg-type]
+                .outerjoin(counts, counts.c.case_id == col(Case.id))
+                .order_by(col(Case.created_at))
             )
             return [(case, int(n)) for case, n in rows.all()]
 
@@ -130,23 +133,26 @@ class CaseService:
         async with self.sessions() as session:
             case = await self.get(session, ref)
             recipients = (await session.execute(
-                select(ReviewerRecipient.recipient).where(ReviewerRecipient.case_id == case.id)
+                select(col(ReviewerRecipient.recipient))
+                .where(col(ReviewerRecipient.case_id) == case.id)
             )).scalars().all()
             scripts = {row.role: f"{row.script_id}#{row.content_hash[:12]}" for row in (
-                await session.execute(select(CaseScript).where(CaseScript.case_id == case.id))
+                await session.execute(select(CaseScript).where(col(CaseScript.case_id) == case.id))
             ).scalars()}
             answer_counts = (
-                select(Answer.interview_id, func.count().label("n"))
-                .where(Answer.status == "active").group_by(Answer.interview_id).subquery()
+                select(col(Answer.interview_id), func.count().label("n"))
+                .where(col(Answer.status) == "active").group_by(col(Answer.interview_id))
+                .subquery()
             )
             rows = await session.execute(
-                select(Participant, Interview.state, func.coalesce(answer_counts.c.n, 0),
-                       Statement.state)
-                .join(Interview, Interview.participant_id == Participant.id, isouter=True)
-                .join(answer_counts, answer_counts.c.interview_id == Interview.id, isouter=True)
-                .join(Statement, Statement.participant_id == Participant.id, isouter=True)
-                .where(Participant.case_id == case.id)
-                .order_by(Participant.pseudonym)  # type: ignore[arg-type]
+                select(Participant, col(Interview.state), func.coalesce(answer_counts.c.n, 0),
+                       col(Statement.state))
+                .join(Interview, col(Interview.participant_id) == col(Participant.id), isouter=True)
+                .join(answer_counts, answer_counts.c.interview_id == col(Interview.id),
+                      isouter=True)
+                .join(Statement, col(Statement.participant_id) == col(Participant.id), isouter=True)
+                .where(col(Participant.case_id) == case.id)
+                .order_by(col(Participant.pseudonym))
             )
             progress = tuple(
                 ParticipantProgress(p.pseudonym, p.role, p.status, state or "deleted",

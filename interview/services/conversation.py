@@ -7,14 +7,15 @@ and send the returned ``Outcome`` after the commit. The interview row holds a po
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from interview.answers import progress_of
 from interview.consent import ConsentKey
 from interview.consent_texts import BUTTON_CONTINUE, BUTTON_NOT_NOW, BUTTON_TELL_ME_MORE
-from interview.answers import progress_of
 from interview.engine import Cursor, InterviewEngine, Progress, Step
 from interview.errors import InterviewError
 from interview.services import phrases as P
@@ -29,8 +30,9 @@ from interview.services.prompts import (
     saved_says,
     step_says,
 )
-from interview.services.replies import Button, Outcome, Say
+from interview.services.replies import Button, Outcome
 from interview.services.scripts import ScriptCatalog
+from interview.services.voice import VoiceNote, VoiceService
 from storage.audit import AuditLog
 from storage.tables import utcnow
 from storage.vault import Vault
@@ -49,7 +51,14 @@ class ConversationService:
         self.invites = invites
         self.answers = AnswerStore(vault)
         self.life = Lifecycle(vault, audit, self.answers)
+        self.voices = VoiceService(vault, self.answers)
         self.on_submitted = on_submitted
+        self.transcription_wakeup: asyncio.Event | None = None
+
+    async def wake_transcription(self, _bot: object = None) -> None:
+        """After a voice note is committed: let the transcription loop look now, not later."""
+        if self.transcription_wakeup is not None:
+            self.transcription_wakeup.set()
 
     # -- entry points -------------------------------------------------------------------
 
@@ -103,7 +112,22 @@ class ConversationService:
             return await self._readback_text(session, ctx, text)
         if ctx.state == "paused":
             ctx.save(session, "interview")
+        if (ctx.pos.awaiting or "").startswith("correct:"):
+            return await self.voices.correct(session, ctx, text)
         return await self._answer(session, ctx, text, source_key)
+
+    async def voice(self, session: AsyncSession, user_hash: str, note: VoiceNote) -> Outcome:
+        ctx = await load_ctx(session, self.scripts, user_hash)
+        if ctx is None or ctx.state in P.FINISHED_STATES:
+            return Outcome().say(P.STRANGER if ctx is None else P.NOTHING_HELD)
+        if ctx.state in ("intro", "consent", "declined"):
+            return self._consent_step(ctx, remind=True)
+        if ctx.state == "submitted":
+            return Outcome().say(P.ALREADY_SUBMITTED)
+        if ctx.state == "readback":
+            return Outcome().say(P.READBACK_USE_BUTTONS)
+        ctx.pos.awaiting = None
+        return await self.voices.accept(session, ctx, note)
 
     async def edited(self, session: AsyncSession, user_hash: str, text: str,
                      source_key: str) -> Outcome:
@@ -249,6 +273,8 @@ class ConversationService:
             return await self.resume(session, ctx)
         if action in ("wdy", "wdn", "dly", "dln"):
             return await self._confirmed(session, ctx, action)
+        if action in ("vok", "vfix", "vre") and ctx.state in ("interview", "paused", "readback"):
+            return await self.voices.press(session, ctx, action, arg)
         if ctx.state in ("intro", "consent", "declined"):
             return await self._consent_press(session, ctx, action, arg)
         if ctx.state == "submitted":
@@ -338,6 +364,8 @@ class ConversationService:
     async def _readback_press(self, session: AsyncSession, ctx: Ctx, action: str,
                               arg: str) -> Outcome:
         if action == "send":
+            if await self.voices.pending(session, ctx):
+                return Outcome(toast=P.STILL_TRANSCRIBING[:200], clear_pressed=False)
             submitted = await self.life.submit(session, ctx)
             if self.on_submitted is not None:
                 await self.on_submitted(session, submitted)

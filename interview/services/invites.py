@@ -10,9 +10,11 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from interview.services.errors import CaseError
@@ -69,7 +71,7 @@ class InviteService:
             raise CaseError("--expires must be between 1 and 365 days")
         code = new_invite_code()
         async with self.sessions() as session, session.begin():
-            case = (await session.execute(select(Case).where(Case.ref == case_ref))
+            case = (await session.execute(select(Case).where(col(Case.ref) == case_ref))
                     ).scalars().first()
             if case is None:
                 raise CaseError(f"no case {case_ref!r}")
@@ -78,7 +80,7 @@ class InviteService:
             script = await self.scripts.for_case(session, case, role)
             count = (await session.execute(
                 select(func.count()).select_from(Participant)
-                .where(Participant.case_id == case.id, Participant.role == role)
+                .where(col(Participant.case_id) == case.id, col(Participant.role) == role)
             )).scalar_one()
             pseudonym = f"{ROLE_PREFIX[role]}-{int(count) + 1:02d}"
             participant = Participant(case_id=case.id, role=role, pseudonym=pseudonym)
@@ -116,15 +118,15 @@ class InviteService:
             await self._count_failure(session, user_hash, now)
             return None
         code_hash = self.vault.invite_hash(code)
-        result = await session.execute(
+        result = cast(CursorResult[Any], await session.execute(
             update(Invite)
-            .where(Invite.code_hash == code_hash, Invite.redeemed_at.is_(None),  # type: ignore[union-attr]
-                   Invite.expires_at > now)
+            .where(col(Invite.code_hash) == code_hash, col(Invite.redeemed_at).is_(None),
+                   col(Invite.expires_at) > now)
             .values(redeemed_at=now, redeemed_by_hash=user_hash)
-        )
-        invite = (await session.execute(select(Invite).where(Invite.code_hash == code_hash))
+        ))
+        invite = (await session.execute(select(Invite).where(col(Invite.code_hash) == code_hash))
                   ).scalars().first()
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if result.rowcount != 1:
             if invite is not None and invite.redeemed_by_hash == user_hash:
                 return await self._redeemed(session, invite)
             await self._count_failure(session, user_hash, now)
@@ -144,7 +146,7 @@ class InviteService:
     async def _redeemed(session: AsyncSession, invite: Invite) -> Redeemed | None:
         participant = await session.get(Participant, invite.participant_id)
         interview = (await session.execute(
-            select(Interview).where(Interview.participant_id == invite.participant_id)
+            select(Interview).where(col(Interview.participant_id) == invite.participant_id)
         )).scalars().first()
         if participant is None or interview is None:
             return None

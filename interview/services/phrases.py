@@ -157,3 +157,44 @@ BUTTON_WITHDRAW: Final = "Withdraw"
 BUTTON_WITHDRAW_YES: Final = "Yes, withdraw"
 BUTTON_DELETE_YES: Final = "Yes, delete everything"
 BUTTON_NO_KEEP: Final = "No, keep my answers"
+
+# Voice notes
+BUTTON_HEARD_OK: Final = "✓ That's right"
+BUTTON_HEARD_FIX: Final = "✎ Correct it"
+BUTTON_HEARD_AGAIN: Final = "🎙 Record again"
+VOICE_RECEIVED: Final = (
+    "Thank you, I have your voice note and it is saved. I am writing down what you said now; "
+    "this can take a little while. You can carry on meanwhile."
+)
+HEARING: Final = "Listening to your voice note…\n\n{text}"
+HEARD: Final = (
+    "Here is what I heard\n\n{text}\n\n"
+    "Is that right? If something is wrong, tap \"Correct it\" and type it the way you meant it."
+)
+CORRECT_HOW: Final = (
+    "Please type your answer the way you meant it. It will replace what I heard (the reviewer "
+    "can see both)."
+)
+CORRECTED: Final = "Thank you, I have saved your correction."
+RECORD_AGAIN: Final = (
+    "That's fine. That voice note will not be used. Please record your answer again, or type "
+    "it if you prefer."
+)
+VOICE_TOO_LARGE: Final = (
+    "Sorry, that recording is too large for me to receive (the limit is 20 MB). Could you "
+    "record a shorter voice note, or split it into a few parts? Nothing else has changed."
+)
+VOICE_TOO_LONG: Final = (
+    "Sorry, that recording is longer than I can take ({minutes} minutes). Could you record it "
+    "in a few shorter parts? Nothing else has changed."
+)
+VOICE_NOT_HERE: Final = (
+    "For this question, please use the buttons above. Your voice note was not kept."
+)
+VOICE_FAILED: Final = (
+    "Sorry, I couldn't write down that voice note\n\n{reason}\n\n"
+    "Your recording is kept safely. You can record it again, or type your answer instead."
+)
+STILL_TRANSCRIBING: Final = (
+    "I am still writing down a voice note. Please wait a moment, then tap Send again."
+)

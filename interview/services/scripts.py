@@ -8,6 +8,7 @@ silently swapped under a running interview).
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from interview.script import InterviewScript, builtin_script, load_script
@@ -24,7 +25,8 @@ class ScriptCatalog:
 
     async def for_case(self, session: AsyncSession, case: Case, role: str) -> InterviewScript:
         row = (await session.execute(
-            select(CaseScript).where(CaseScript.case_id == case.id, CaseScript.role == role)
+            select(CaseScript)
+            .where(col(CaseScript.case_id) == case.id, col(CaseScript.role) == role)
         )).scalars().first()
         if row is None:
             return builtin_script(role)

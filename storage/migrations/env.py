@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import storage.inbox  # noqa: F401 - registers the tables on SQLModel.metadata
+import storage.jobs  # noqa: F401
 import storage.tables  # noqa: F401
 from storage.db import create_engine
 

@@ -91,11 +91,12 @@ async def test_given_two_events_swapped_then_verify_names_the_first(storage: Sto
     await _five_events(storage)
     async with storage.sessions() as session, session.begin():
         rows = {row.seq: row for row in (await session.execute(
-            text(f"SELECT seq, {', '.join(COLUMNS)} FROM audit_events WHERE seq IN (2, 3)")
+            text(f"SELECT seq, {', '.join(COLUMNS)} FROM audit_events "  # noqa: S608 - constants
+                 "WHERE seq IN (2, 3)")
         )).all()}
         for target, source in ((2, 3), (3, 2)):
             await session.execute(
-                text(f"UPDATE audit_events SET {', '.join(f'{c} = :{c}' for c in COLUMNS)} "
+                text(f"UPDATE audit_events SET {', '.join(f'{c} = :{c}' for c in COLUMNS)} "  # noqa: S608
                      "WHERE seq = :seq"),
                 {"seq": target, **{c: getattr(rows[source], c) for c in COLUMNS}})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
@@ -78,42 +79,51 @@ async def test_given_an_interview_key_shredded_then_its_data_is_gone_for_good(
         assert [row.key_id for row in rows] == [written.dek_id]
 
 
-async def _backup(storage: Storage, data_dir: Path) -> Path:
+def _backup(url: str, data_dir: Path) -> Path:
     """Take a backup as an operator would: a file copy (SQLite) or pg_dump (PostgreSQL)."""
-    await storage.engine.dispose()
-    if storage.url.startswith("sqlite"):
+    if url.startswith("sqlite"):
         db = data_dir / "casevoice.db"
-        assert not Path(f"{db}-wal").exists() or Path(f"{db}-wal").stat().st_size == 0
+        wal = Path(f"{db}-wal")
+        assert not wal.exists() or wal.stat().st_size == 0  # all in the main file
         backup = data_dir.parent / "backup.db"
         shutil.copyfile(db, backup)
         return backup
     backup = data_dir.parent / "backup.sql"
-    database = make_url(storage.url).database
+    database = make_url(url).database
     assert database is not None
     subprocess.run(["pg_dump", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER,
                     "--no-password", "-f", str(backup), database], check=True, timeout=60)
     return backup
 
 
+def _restore_sqlite(backup: Path, data_dir: Path) -> None:
+    db = data_dir / "casevoice.db"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(backup, db)
+
+
+def _restore_pg(backup: Path, database: str) -> None:
+    subprocess.run(["psql", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, "-q",
+                    "-v", "ON_ERROR_STOP=1", "-d", database, "-f", str(backup)],
+                   check=True, timeout=60, capture_output=True)
+
+
 async def test_given_a_backup_restored_after_shredding_when_reshredded_then_unreadable_again(
     storage: Storage, data_dir: Path
 ) -> None:
     written, answer = await _story(storage)
-    backup = await _backup(storage, data_dir)
+    await storage.engine.dispose()
+    backup = await asyncio.to_thread(_backup, storage.url, data_dir)
     await _shred(storage, written.dek_id)
     await storage.engine.dispose()
 
     if storage.url.startswith("sqlite"):
-        db = data_dir / "casevoice.db"
-        for suffix in ("-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
-        shutil.copyfile(backup, db)
+        await asyncio.to_thread(_restore_sqlite, backup, data_dir)
         await _check_restore_then_reshred(storage, storage.url, written, answer)
         return
     async with fresh_pg_database() as restored:
-        subprocess.run(["psql", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, "-q",
-                        "-v", "ON_ERROR_STOP=1", "-d", restored.name, "-f", str(backup)],
-                       check=True, timeout=60, capture_output=True)
+        await asyncio.to_thread(_restore_pg, backup, restored.name)
         await _check_restore_then_reshred(storage, restored.url, written, answer)
 
 

@@ -179,3 +179,33 @@ async def test_wait_for_bot_message_long_polls(
     assert found["text"] == "see you later"
     with pytest.raises(Exception, match="408"):
         await client.wait_for_bot_message(chat, contains="never", timeout=0.2)
+
+
+async def test_file_downloads_can_fail_too(
+    sandbox: RunningSandbox, client: SandboxClient, voice_ogg: bytes
+) -> None:
+    voice = await client.send_voice(USER, voice_ogg, duration=2)
+    _, body = await call(sandbox, "getFile", file_id=voice["message"]["voice"]["file_id"])
+    url = f"{sandbox.url}/file/bot{TOKEN}/{body['result']['file_path']}"
+    await client.inject_fault("502", method="download")
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as failed:
+            assert failed.status == 502
+        async with http.get(url) as ok:
+            assert await ok.read() == voice_ogg
+    assert (await client.counts())["download"] == 2
+
+
+async def test_an_unreadable_body_is_a_violation(
+    sandbox: RunningSandbox, client: SandboxClient
+) -> None:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{sandbox.url}/bot{TOKEN}/getMe",
+            data=b"{not json",
+            headers={"Content-Type": "application/json"},
+        ) as response,
+    ):
+        assert response.status == 400
+    assert "can't parse request body" in (await client.violations())[0]["description"]

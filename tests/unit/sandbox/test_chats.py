@@ -100,12 +100,33 @@ async def test_group_chats_and_membership(sandbox: RunningSandbox, client: Sandb
     assert member["new_chat_member"]["status"] == "member"
     said = await client.send_text(USER, "hi all", chat_id=-1001)
     assert said["message"]["chat"]["type"] == "group"
+    assert said["queued"] is False and said["reason"].startswith("privacy mode")
+    command = await client.send_command(USER, "start", chat_id=-1001)
+    assert command["queued"] is True
     # A bot that is not an admin may not delete other people's group messages.
     body = await call(sandbox, "deleteMessage", chat_id=-1001, message_id=said["message_id"])
     assert body["description"] == "Bad Request: message can't be deleted"
     assert (await call(sandbox, "leaveChat", chat_id=-1001))["result"] is True
     body = await call(sandbox, "sendMessage", chat_id=-1001, text="still here?")
     assert body["error_code"] == 403
+
+
+async def test_a_group_without_the_bot_cannot_reach_it(client: SandboxClient) -> None:
+    with pytest.raises(Exception, match="add_bot_to_group first"):
+        await client.send_command(USER, "start", chat_id=-77)
+
+
+async def test_a_queued_update_is_a_snapshot(
+    sandbox: RunningSandbox, client: SandboxClient
+) -> None:
+    await client.send_command(USER, "start")
+    markup = {"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]}
+    sent = await call(sandbox, "sendMessage", chat_id=USER, text="before", reply_markup=markup)
+    await client.press_button(USER, data="a")
+    await call(sandbox, "editMessageText", chat_id=USER, message_id=sent["result"]["message_id"],
+               text="after")  # fmt: skip
+    pending = (await client.updates())["pending"]
+    assert pending[-1]["callback_query"]["message"]["text"] == "before"
 
 
 async def test_forwarded_messages_carry_their_origin(client: SandboxClient) -> None:
@@ -145,7 +166,7 @@ async def test_every_update_the_sandbox_makes_is_a_valid_telegram_object(
     await client.send_document(USER, b"%PDF", "notes.pdf")
     await client.send_forwarded(USER, "fwd", from_user_id=5)
     await client.add_bot_to_group(USER, -5, "G")
-    await client.send_text(USER, "in group", chat_id=-5)
+    await client.send_command(USER, "start", chat_id=-5)
     await client.block_bot(USER)
     pending = (await client.updates())["pending"]
     assert len(pending) == 11

@@ -1,0 +1,199 @@
+"""The transcription loop: claim a job, decrypt its audio in memory, transcribe it in a worker
+process, store the encrypted transcript as the answer's first version, tell the person.
+
+It runs inside the bot (embedded default) or in ``casevoice worker`` processes. Audio and
+transcripts exist in plaintext only in memory and in the pipe to the worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from interview.services import phrases as P
+from interview.services.answer_store import AnswerStore
+from interview.services.replies import Say
+from interview.services.voice import failed_buttons, heard_say
+from storage.crypto import FieldRef
+from storage.errors import CaseVoiceError, KeyShreddedError
+from storage.jobs import JobQueue, TranscriptionJob
+from storage.tables import Answer, AudioBlob, Interview
+from storage.tables import Transcript as TranscriptRow
+from storage.vault import Vault
+from transcription.errors import AudioError, SilenceError, TranscriptionError
+from transcription.pool import WorkerPool
+from transcription.transcript import Transcript, render_for_participant
+
+log = logging.getLogger(__name__)
+PROGRESS_EVERY = 1.0
+
+
+class VoiceNotifier(Protocol):
+    """How the loop talks to the person (Telegram in the bot; anything in tests)."""
+
+    async def working(self, chat_id: int, job_id: str) -> None: ...
+    async def progress(self, chat_id: int, job_id: str, text: str) -> None: ...
+    async def finished(self, chat_id: int, job_id: str, say: Say) -> None: ...
+
+
+class TranscriptionLoop:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], vault: Vault,
+                 pool: WorkerPool, notifier: VoiceNotifier, *, poll_seconds: float = 0.5) -> None:
+        self.sessions = sessions
+        self.vault = vault
+        self.answers = AnswerStore(vault)
+        self.pool = pool
+        self.notifier = notifier
+        self.poll_seconds = poll_seconds
+        self._running: set[asyncio.Task[None]] = set()
+        self.wakeup = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            free = self.pool.size - len(self._running)
+            if free > 0:
+                with contextlib.suppress(Exception):
+                    await self._claim_some(free)
+            self.wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wakeup.wait(), self.poll_seconds)
+        for task in list(self._running):
+            task.cancel()
+
+    async def _claim_some(self, free: int) -> None:
+        async with self.sessions() as session, session.begin():
+            candidates = await JobQueue.claimable(session, limit=free * 2)
+        for job_id in candidates:
+            if free <= 0:
+                break
+            async with self.sessions() as session, session.begin():
+                job = await session.get(TranscriptionJob, job_id)
+                if job is None:
+                    continue
+                lease = timedelta(seconds=self.pool.config.budget.seconds_for(
+                    job.duration_s or 60.0) + 30)
+                won = await JobQueue.claim(session, job_id, lease)
+            if won:
+                free -= 1
+                task = asyncio.create_task(self._process(job_id))
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
+
+    async def _load(self, job_id: str) -> tuple[TranscriptionJob, bytes, int] | None:
+        async with self.sessions() as session:
+            job = await session.get(TranscriptionJob, job_id)
+            interview = await session.get(Interview, job.interview_id) if job else None
+            blob = await session.get(AudioBlob, job.audio_id) if job else None
+            if job is None or interview is None or blob is None or interview.dek_id is None:
+                return None
+            data = await self.vault.open(session, interview.dek_id,
+                                         FieldRef("audio_blobs", blob.id, "data"), blob.data_ct)
+            chat = await self.vault.open(session, interview.dek_id,
+                                         FieldRef("transcription_jobs", job.id, "chat"),
+                                         job.chat_ct or b"")
+            return job, data, int(chat)
+
+    async def _process(self, job_id: str) -> None:
+        started = time.perf_counter()
+        try:
+            loaded = await self._load(job_id)
+        except KeyShreddedError:
+            loaded = None  # withdrawn or deleted meanwhile: nothing to transcribe
+        if loaded is None:
+            async with self.sessions() as session, session.begin():
+                job = await session.get(TranscriptionJob, job_id)
+                if job is not None:
+                    await JobQueue.finish(session, job, "cancelled")
+            return
+        job, data, chat_id = loaded
+        await self._safely(self.notifier.working(chat_id, job_id))
+        pieces: list[str] = []
+        last_shown = 0.0
+
+        def on_segment(text: str) -> None:
+            nonlocal last_shown
+            pieces.append(text)
+            if time.monotonic() - last_shown >= PROGRESS_EVERY:
+                last_shown = time.monotonic()
+                asyncio.get_running_loop().create_task(self._safely(self.notifier.progress(
+                    chat_id, job_id, " ".join(pieces))))
+
+        try:
+            transcript = await self.pool.transcribe(data, duration=job.duration_s,
+                                                    language=job.language,
+                                                    on_segment=on_segment)
+        except TranscriptionError as exc:
+            await self._failed(job_id, chat_id, exc)
+            return
+        finally:
+            del data
+        say = await self._store(job_id, transcript)
+        log.info("job %s transcribed %.1fs of audio in %.2fs", job_id, transcript.duration,
+                 time.perf_counter() - started)
+        if say is not None:
+            await self._safely(self.notifier.finished(chat_id, job_id, say))
+            async with self.sessions() as session, session.begin():
+                stored = await session.get(TranscriptionJob, job_id)
+                if stored is not None:
+                    stored.notified = True
+                    session.add(stored)
+
+    async def _store(self, job_id: str, transcript: Transcript) -> Say | None:
+        async with self.sessions() as session, session.begin():
+            job = await session.get(TranscriptionJob, job_id)
+            interview = await session.get(Interview, job.interview_id) if job else None
+            answer = await session.get(Answer, job.answer_id) if job else None
+            if job is None or interview is None or answer is None or interview.dek_id is None:
+                return None
+            body = json.dumps(asdict(transcript), separators=(",", ":"))
+            row = TranscriptRow(audio_id=job.audio_id, model_id=transcript.model_id,
+                                model_sha256=transcript.model_sha256,
+                                language=transcript.language, duration_s=transcript.duration,
+                                body_ct=b"")
+            row.body_ct = await self.vault.seal_text(session, interview.dek_id,
+                                                     FieldRef("transcripts", row.id, "body"),
+                                                     body)
+            session.add(row)
+            await self.answers.set_text(session, interview, answer, transcript.text,
+                                        source="transcript", author="transcriber",
+                                        model_id=transcript.model_id)
+            await JobQueue.finish(session, job, "done")
+            return heard_say(answer.id, render_for_participant(transcript))
+
+    async def _failed(self, job_id: str, chat_id: int, exc: TranscriptionError) -> None:
+        """Bad audio is final (told at once); a crash or timeout is retried a few times."""
+        final = isinstance(exc, AudioError | SilenceError)
+        async with self.sessions() as session, session.begin():
+            job = await session.get(TranscriptionJob, job_id)
+            if job is None:
+                return
+            if not final and await JobQueue.release(session, job, type(exc).__name__):
+                log.warning("job %s: %s; will retry", job_id, type(exc).__name__)
+                return
+            if final:
+                await JobQueue.finish(session, job, "failed", type(exc).__name__)
+            answer = await session.get(Answer, job.answer_id)
+            if answer is not None and answer.status == "active":
+                answer.status = "unheard"  # kept, encrypted; not part of the statement
+                session.add(answer)
+        log.info("job %s failed: %s", job_id, type(exc).__name__)
+        reason = exc.user_message if isinstance(exc, CaseVoiceError) else ""
+        await self._safely(self.notifier.finished(
+            chat_id, job_id, Say(P.VOICE_FAILED.format(reason=reason),
+                                 failed_buttons(job.answer_id))))
+
+    @staticmethod
+    async def _safely(coro: object) -> None:
+        try:
+            await coro  # type: ignore[misc]
+        except Exception as exc:  # noqa: BLE001 - telling the person is best effort
+            log.warning("voice notification failed: %s", type(exc).__name__)

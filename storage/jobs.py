@@ -1,0 +1,99 @@
+"""The durable transcription queue: one row per voice note, claimed with a lease.
+
+A job is written in the same transaction as the encrypted audio, so a stored voice note always
+has a job. Workers claim a job by an atomic conditional UPDATE (exactly one wins, on SQLite and
+PostgreSQL); a worker that dies leaves a lease that expires, and the job is claimed again. Each
+job is retried a bounded number of times, then marked failed and the person is told.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlmodel import Field, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.tables import UTCDateTime, new_id, utcnow
+
+MAX_ATTEMPTS = 3
+
+
+class TranscriptionJob(SQLModel, table=True):
+    __tablename__ = "transcription_jobs"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    audio_id: str = Field(foreign_key="audio_blobs.id", index=True, max_length=32,
+                          ondelete="CASCADE")
+    answer_id: str = Field(foreign_key="answers.id", index=True, max_length=32,
+                           ondelete="CASCADE")
+    interview_id: str = Field(foreign_key="interviews.id", index=True, max_length=32,
+                              ondelete="CASCADE")
+    state: str = Field(default="queued", max_length=16, index=True)
+    attempts: int = 0
+    duration_s: float | None = None
+    language: str | None = Field(default=None, max_length=16)
+    lease_until: datetime | None = Field(sa_type=UTCDateTime, default=None, nullable=True)
+    chat_ct: bytes | None = None
+    error_type: str | None = Field(default=None, max_length=64)
+    notified: bool = False
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    finished_at: datetime | None = Field(sa_type=UTCDateTime, default=None, nullable=True)
+
+
+class JobQueue:
+    """Queue operations; the caller owns the transaction."""
+
+    @staticmethod
+    async def claimable(session: AsyncSession, limit: int = 10) -> list[str]:
+        now = utcnow()
+        rows = await session.execute(
+            select(TranscriptionJob.id).where(or_(
+                TranscriptionJob.state == "queued",
+                (TranscriptionJob.state == "running")
+                & (TranscriptionJob.lease_until < now),  # type: ignore[operator]
+            )).order_by(TranscriptionJob.created_at).limit(limit)  # type: ignore[arg-type]
+        )
+        return [str(r) for r in rows.scalars()]
+
+    @staticmethod
+    async def claim(session: AsyncSession, job_id: str, lease: timedelta) -> bool:
+        """Take a job for ``lease``; False if someone else has it (or it is finished)."""
+        now = utcnow()
+        result = await session.execute(
+            update(TranscriptionJob)
+            .where(TranscriptionJob.id == job_id,  # type: ignore[arg-type]
+                   or_(TranscriptionJob.state == "queued",
+                       (TranscriptionJob.state == "running")
+                       & (TranscriptionJob.lease_until < now)))  # type: ignore[operator]
+            .values(state="running", lease_until=now + lease,
+                    attempts=TranscriptionJob.attempts + 1)
+        )
+        return int(result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+    @staticmethod
+    async def finish(session: AsyncSession, job: TranscriptionJob, state: str,
+                     error_type: str | None = None) -> None:
+        job.state = state
+        job.error_type = error_type
+        job.lease_until = None
+        job.finished_at = utcnow()
+        session.add(job)
+
+    @staticmethod
+    async def release(session: AsyncSession, job: TranscriptionJob, error_type: str) -> bool:
+        """A transient failure: back to the queue, unless attempts are used up (then False)."""
+        if job.attempts >= MAX_ATTEMPTS:
+            await JobQueue.finish(session, job, "failed", error_type)
+            return False
+        job.state = "queued"
+        job.error_type = error_type
+        job.lease_until = None
+        session.add(job)
+        return True
+
+    @staticmethod
+    async def pending_for(session: AsyncSession, interview_id: str) -> int:
+        rows = await session.execute(select(TranscriptionJob.id).where(
+            TranscriptionJob.interview_id == interview_id,
+            TranscriptionJob.state.in_(("queued", "running"))))  # type: ignore[attr-defined]
+        return len(rows.all())

@@ -1,0 +1,186 @@
+"""The world an end-to-end test runs in: the sandbox, the real bot as a process, its database.
+
+`BotProcess` runs `casevoice run` as a separate process (stdout and stderr into one log file,
+kept across restarts so the teardown can read everything the bot ever wrote). `World` holds what
+a test needs and remembers the secrets it used (token, canary answers, raw Telegram ids) so the
+teardown can check that none of them reached the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sandbox.client import SandboxClient
+from storage.keyfile import FileKeyProvider
+from storage.keyring import Keyring, ShredLedger
+from storage.vault import Vault
+
+VENV_BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
+CASEVOICE = str(VENV_BIN / "casevoice")
+TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz012"
+BOT_USERNAME = "casevoice_sandbox_bot"
+CASE_REF = "LCSPR-E2E-07"
+CASE_TITLE = "Review of Quillon Marchbanks"  # a name: must never head a message
+READY_TIMEOUT = 40.0
+
+
+def bot_env(data_dir: Path, api_url: str | None = None) -> dict[str, str]:
+    """The developer's CASEVOICE_* settings never leak in; only what the test chooses."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASEVOICE_")}
+    env.update(
+        CASEVOICE_DATA_DIR=str(data_dir),
+        CASEVOICE_BOT_TOKEN=TOKEN,
+        CASEVOICE_BOT_USERNAME=BOT_USERNAME,
+        CASEVOICE_LOG_LEVEL="DEBUG",
+        CASEVOICE_TRANSCRIPTION_WORKERS="0",
+    )
+    if api_url is not None:
+        env["CASEVOICE_TELEGRAM_API"] = api_url
+    return env
+
+
+class BotProcess:
+    """`casevoice run` in its own process; start, SIGKILL, restart."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, client: SandboxClient) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.client = client
+        self.proc: asyncio.subprocess.Process | None = None
+        self.starts = 0
+
+    async def start(self) -> None:
+        """Start and wait until the bot polls (its first getUpdates after this start)."""
+        assert self.proc is None or self.proc.returncode is not None, "already running"
+        polls_before = (await self.client.counts()).get("getUpdates", 0)
+        with self.log_path.open("ab") as log:
+            log.write(f"--- start {self.starts + 1} ---\n".encode())
+            log.flush()
+            self.proc = await asyncio.create_subprocess_exec(
+                CASEVOICE, "run", env=self.env, stdout=log, stderr=asyncio.subprocess.STDOUT,
+                stdin=asyncio.subprocess.DEVNULL)
+        self.starts += 1
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + READY_TIMEOUT
+        while (await self.client.counts()).get("getUpdates", 0) <= polls_before:
+            if self.proc.returncode is not None:
+                raise AssertionError(f"the bot exited with {self.proc.returncode}:\n"
+                                     + self.log_text()[-3000:])
+            if loop.time() > deadline:
+                raise AssertionError("the bot did not start polling in time:\n"
+                                     + self.log_text()[-3000:])
+            await asyncio.sleep(0.05)
+
+    async def kill(self) -> None:
+        """SIGKILL: no clean-up, no goodbye, exactly like a crash or `kill -9`."""
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGKILL)
+            await self.proc.wait()
+
+    async def stop(self) -> int | None:
+        """SIGTERM and wait (a clean shutdown); SIGKILL if it hangs."""
+        if self.proc is None or self.proc.returncode is not None:
+            return None if self.proc is None else self.proc.returncode
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return await asyncio.wait_for(self.proc.wait(), 15)
+        except TimeoutError:
+            await self.kill()
+            return None
+
+    async def restart(self) -> None:
+        await self.kill()
+        await self.start()
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace") \
+            if self.log_path.exists() else ""
+
+
+@dataclass
+class Invites:
+    family: list[str]
+    professional: list[str]
+
+
+@dataclass
+class World:
+    data_dir: Path
+    client: SandboxClient
+    bot: BotProcess
+    invites: Invites
+    canaries: list[str] = field(default_factory=list)
+    user_ids: list[int] = field(default_factory=list)
+
+    # -- secrets the teardown looks for in the log --------------------------------------------
+
+    def canary(self, words: str) -> str:
+        """An answer text that must reach the read-back and never the log."""
+        text = f"{words} cnry{secrets.token_hex(6)}"
+        self.canaries.append(text)
+        return text
+
+    def user(self, user_id: int) -> int:
+        self.user_ids.append(user_id)
+        return user_id
+
+    # -- the database, read directly ----------------------------------------------------------
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "casevoice.db"
+
+    def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10)
+        try:
+            return list(conn.execute(sql, params).fetchall())
+        finally:
+            conn.close()
+
+    def scalar(self, sql: str, *params: Any) -> Any:
+        rows = self.rows(sql, *params)
+        return rows[0][0] if rows else None
+
+    def write(self, sql: str, *params: Any) -> None:
+        conn = sqlite3.connect(self.db_path, timeout=10)
+        try:
+            with conn:
+                conn.execute(sql, params)
+        finally:
+            conn.close()
+
+    def user_hash(self, user_id: int) -> str:
+        provider = FileKeyProvider(self.data_dir / "keys.json")
+        vault = Vault(Keyring(provider, ShredLedger(self.data_dir / "shredded-keys.log")))
+        return vault.user_hash(user_id)
+
+    def interview_of(self, user_id: int) -> tuple[str, str]:
+        """(interview id, state) of the person's interview."""
+        rows = self.rows(
+            "SELECT i.id, i.state FROM interviews i JOIN participants p ON p.id = i.participant_id"
+            " WHERE p.user_hash = ?", self.user_hash(user_id))
+        assert len(rows) == 1, f"expected one interview for the user, found {len(rows)}"
+        return rows[0][0], rows[0][1]
+
+    def active_parts(self, interview_id: str) -> dict[str, int]:
+        """Active answer parts per prompt id."""
+        return dict(self.rows(
+            "SELECT prompt_id, count(*) FROM answers WHERE interview_id = ? AND status = 'active'"
+            " GROUP BY prompt_id", interview_id))
+
+    def parts_from_message(self, interview_id: str, message_id: int) -> int:
+        return int(self.scalar(
+            "SELECT count(*) FROM answers WHERE interview_id = ? AND source_key = ?",
+            interview_id, f"msg:{message_id}"))
+
+    def table_counts(self) -> dict[str, int]:
+        tables = ("participants", "interviews", "answers", "answer_versions", "consent_records",
+                  "statements", "audio_blobs")
+        return {t: int(self.scalar(f"SELECT count(*) FROM {t}")) for t in tables}  # noqa: S608
