@@ -49,6 +49,22 @@ def build_bot(settings: Settings) -> Bot:
         raise ConfigurationError("CASEVOICE_BOT_TOKEN is not a valid bot token") from None
 
 
+SWEEP_SECONDS = 60.0
+
+
+async def seal_sweeper(container: Container, stop: asyncio.Event) -> None:
+    """Finish sealings a crash interrupted: at start-up, then every minute."""
+    sealing = container.conversation.sealing
+    if sealing is None:
+        return
+    while not stop.is_set():
+        done = await sealing.sweep()
+        if done:
+            log.info("sealing: %d interrupted statement(s) completed", done)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), SWEEP_SECONDS)
+
+
 def pool_config(settings: Settings) -> PoolConfig:
     return PoolConfig(model=settings.whisper_model, data_dir=settings.data_dir,
                       workers=max(1, settings.transcription_workers),
@@ -93,7 +109,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    container = await Container.open(settings)
+    container = await Container.open(settings, with_evidence=True)
     bot = build_bot(settings)
     try:
         me = await bot.get_me()
@@ -104,7 +120,8 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
                               container.conversation,
                               max_voice_seconds=settings.max_voice_seconds)
         runner = UpdateRunner(bot, dp, container.sessions, container.inbox, container.vault)
-        tasks = [asyncio.create_task(runner.run(stop), name="updates")]
+        tasks = [asyncio.create_task(runner.run(stop), name="updates"),
+                 asyncio.create_task(seal_sweeper(container, stop), name="sealing")]
         if settings.transcription_workers > 0:
             tasks.append(asyncio.create_task(
                 run_transcription(settings, container, bot, stop), name="transcription"))

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import typer
 
 from bot.cli_admin import audit_app, init, keys_app
 from bot.cli_cases import case_app, invite_app
 from bot.logging import configure_logging
-from review.cli import review_app
+from bot.settings import load_settings
+from review.cli import build_review_app
+from storage.errors import CaseVoiceError
 
 app = typer.Typer(
     name="casevoice",
@@ -28,7 +31,18 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(case_app, name="case")
 app.add_typer(invite_app, name="invite")
 app.add_typer(audit_app, name="audit")
-app.add_typer(review_app, name="review", help="The reviewer's side: keys, pull, verify.")
+
+
+def _default_evidence_store() -> Path | None:
+    """The bot's configured evidence store, for a reviewer working on the same machine."""
+    try:
+        return load_settings().evidence_path
+    except CaseVoiceError:
+        return None
+
+
+app.add_typer(build_review_app(default_store=_default_evidence_store), name="review",
+              help="The reviewer's side: keys, pull, verify.")
 
 
 @app.command("run")

@@ -13,13 +13,26 @@ from interview.services.cases import CaseService
 from interview.services.conversation import ConversationService
 from interview.services.invites import InviteService
 from interview.services.scripts import ScriptCatalog
+from interview.services.sealing import SealingService
 from storage.audit import AuditLog
 from storage.db import create_engine, migrate, session_factory
 from storage.errors import ConfigurationError
+from storage.evidence import EvidenceWriter, LocalEvidenceStore, load_signing_key
 from storage.inbox import Inbox
 from storage.keyfile import EnvKeyProvider, FileKeyProvider, KeyProvider
 from storage.keyring import Keyring, ShredLedger
 from storage.vault import Vault
+
+
+def evidence_writer(settings: Settings) -> EvidenceWriter:
+    """The bot's signing key and the reviewer's evidence store; fail closed without them."""
+    path = settings.signing_key_path
+    if not path.exists():
+        raise ConfigurationError(
+            f"CASEVOICE_SIGNING_KEY_FILE: {path} does not exist (run `casevoice init`)")
+    writer = EvidenceWriter(LocalEvidenceStore(settings.evidence_path), load_signing_key(path))
+    writer.pin_signer()
+    return writer
 
 
 def key_provider(settings: Settings) -> KeyProvider:
@@ -47,7 +60,8 @@ class Container:
     conversation: ConversationService
 
     @classmethod
-    async def open(cls, settings: Settings, *, run_migrations: bool = True) -> Container:
+    async def open(cls, settings: Settings, *, run_migrations: bool = True,
+                   with_evidence: bool = False) -> Container:
         provider = key_provider(settings)
         hmac_key = provider.hmac_key()  # fail closed now, not on the first answer
         engine = create_engine(settings.db_url)
@@ -59,13 +73,16 @@ class Container:
         audit = AuditLog(hmac_key)
         scripts = ScriptCatalog(vault)
         invites = InviteService(sessions, vault, audit, scripts)
+        sealing = SealingService(sessions, vault, audit, evidence_writer(settings)) \
+            if with_evidence else None
         return cls(
             settings=settings, engine=engine, sessions=sessions, keyring=keyring, vault=vault,
             audit=audit, scripts=scripts,
             cases=CaseService(sessions, vault, audit),
             invites=invites,
             inbox=Inbox(keyring),
-            conversation=ConversationService(vault, audit, scripts, invites),
+            conversation=ConversationService(vault, audit, scripts, invites,
+                                             sealing=sealing),
         )
 
     async def aclose(self) -> None:

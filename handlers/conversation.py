@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from io import BytesIO
 
@@ -22,7 +24,8 @@ from storage.inbox import Inbox
 from storage.tables import utcnow
 from storage.vault import Vault
 
-COMMANDS = ("help", "pause", "resume", "withdraw", "delete", "clear")
+log = logging.getLogger(__name__)
+COMMANDS = ("help", "pause", "resume", "withdraw", "delete", "clear", "receipt")
 
 
 def source_key(message: Message) -> str:
@@ -77,6 +80,29 @@ async def on_press(query: CallbackQuery, session: AsyncSession, outbox: Outbox,
     chat_id = query.message.chat.id if query.message is not None else query.from_user.id
     outcome = await conversation.press(session, vault.user_hash(query.from_user.id), query.data)
     apply(outcome, outbox, chat_id, callback=query)
+    if outcome.seal_statement is not None:
+        outbox.add("seal", seal_then_receipt(conversation, chat_id, outcome.seal_statement))
+
+
+def seal_then_receipt(conversation: ConversationService, chat_id: int,
+                      statement_id: str) -> Callable[[Bot], Awaitable[int | None]]:
+    """After the submission is committed: seal it, then hand the person their receipt."""
+
+    async def action(bot: Bot) -> int | None:
+        if conversation.sealing is None:
+            return None
+        try:
+            sealed = await conversation.sealing.seal(statement_id)
+        except Exception as exc:  # noqa: BLE001 - the sweep retries; the person is told
+            log.error("sealing %s failed: %s", statement_id, type(exc).__name__)
+            message = await bot.send_message(chat_id, P.RECEIPT_DELAYED)
+            return message.message_id
+        if sealed is None:
+            return None
+        message = await bot.send_message(chat_id, P.RECEIPT.format(code=sealed.receipt_code))
+        return message.message_id
+
+    return action
 
 
 async def on_voice(message: Message, bot: Bot, session: AsyncSession, outbox: Outbox,

@@ -82,6 +82,7 @@ class FileKeyProvider:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._data: dict[str, object] | None = None
+        self._stamp: tuple[int, int, int] | None = None
 
     # -- creation and rotation -------------------------------------------------
 
@@ -143,9 +144,14 @@ class FileKeyProvider:
     # -- internals ---------------------------------------------------------------
 
     def _load(self) -> dict[str, object]:
-        if self._data is not None:
-            return self._data
+        # Re-read when the file changed: `casevoice keys rotate` in another process makes a new
+        # KEK active and destroys the old one, and a running bot must not go on wrapping new
+        # data keys under a KEK that no longer exists. A missing file fails closed at once.
         try:
+            st = self.path.stat()
+            stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+            if self._data is not None and stamp == self._stamp:
+                return self._data
             raw = self.path.read_bytes()
         except FileNotFoundError:
             raise KeyUnavailableError(
@@ -159,12 +165,12 @@ class FileKeyProvider:
             raise KeyUnavailableError(f"key file {self.path} is not valid JSON") from None
         if not isinstance(data, dict) or data.get("format") != KEYFILE_FORMAT:
             raise KeyUnavailableError(f"key file {self.path} is not a CaseVoice key file")
-        self._data = data
+        self._data, self._stamp = data, stamp
         return data
 
     def _save(self, data: dict[str, object]) -> None:
         _atomic_write_private(self.path, json.dumps(data, indent=2).encode())
-        self._data = data
+        self._data, self._stamp = None, None  # re-read (and re-stamp) on next use
 
     @staticmethod
     def _keks(data: dict[str, object]) -> dict[str, str]:

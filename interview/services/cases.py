@@ -26,7 +26,8 @@ from storage.tables import (
 )
 from storage.vault import Vault
 
-CASE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+# The evidence store's object names allow these characters only (no dots: no path tricks).
+CASE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 ROLES = ("family", "professional")
 
 
@@ -61,7 +62,7 @@ class CaseSummary:
 def validate_case_ref(ref: str) -> str:
     if not CASE_REF.match(ref):
         raise CaseError(
-            f"case reference {ref!r} must be 1-64 characters of letters, digits, '.', '_' or '-'"
+            f"case reference {ref!r} must be 1-64 characters of letters, digits, '_' or '-'"
         )
     return ref
 

@@ -32,6 +32,7 @@ from interview.services.prompts import (
 )
 from interview.services.replies import Button, Outcome
 from interview.services.scripts import ScriptCatalog
+from interview.services.sealing import SealingService
 from interview.services.voice import VoiceNote, VoiceService
 from storage.audit import AuditLog
 from storage.tables import utcnow
@@ -44,7 +45,8 @@ SubmittedHook = Callable[[AsyncSession, StatementSubmitted], Awaitable[None]]
 
 class ConversationService:
     def __init__(self, vault: Vault, audit: AuditLog, scripts: ScriptCatalog,
-                 invites: InviteService, *, on_submitted: SubmittedHook | None = None) -> None:
+                 invites: InviteService, *, on_submitted: SubmittedHook | None = None,
+                 sealing: SealingService | None = None) -> None:
         self.vault = vault
         self.audit = audit
         self.scripts = scripts
@@ -53,6 +55,7 @@ class ConversationService:
         self.life = Lifecycle(vault, audit, self.answers)
         self.voices = VoiceService(vault, self.answers)
         self.on_submitted = on_submitted
+        self.sealing = sealing
         self.transcription_wakeup: asyncio.Event | None = None
 
     async def wake_transcription(self, _bot: object = None) -> None:
@@ -83,6 +86,8 @@ class ConversationService:
         if name == "clear":
             out = Outcome(clear_chat=True)
             return out.say(P.CLEARED)
+        if name == "receipt":
+            return await self.receipts(session, user_hash)
         if ctx is None or ctx.state in P.FINISHED_STATES:
             if name == "help":
                 return Outcome().say(P.HELP.format(support=texts_for_default_support()))
@@ -369,7 +374,7 @@ class ConversationService:
             submitted = await self.life.submit(session, ctx)
             if self.on_submitted is not None:
                 await self.on_submitted(session, submitted)
-            return Outcome().say(P.SUBMITTED)
+            return Outcome(seal_statement=submitted.statement_id).say(P.SUBMITTED)
         if action == "edit":
             total = len(self._engine(ctx).visible(await self._progress(session, ctx)))
             return Outcome().say(P.EDIT_PICK, *number_buttons(total))
@@ -442,11 +447,28 @@ class ConversationService:
             if self.life.withdraw_closed(ctx, date.today()):  # noqa: DTZ011
                 return Outcome().say(P.WITHDRAW_CLOSED.format(
                     date=str(ctx.case.withdraw_until)))
+            await self._withdraw_sealed(session, ctx)
             await self.life.withdraw(session, ctx)
             return Outcome().say(P.WITHDRAWN)
         sealed = ctx.state == "submitted"
         await self.life.delete_all(session, ctx)
         return Outcome().say(P.DELETED + (P.DELETE_SEALED_NOTE if sealed else ""))
+
+    async def _withdraw_sealed(self, session: AsyncSession, ctx: Ctx) -> None:
+        """A statement already with the reviewer gets a signed withdrawal notice."""
+        for statement in await self.life.statements_of(session, ctx):
+            if statement.state == "sealed" and self.sealing is not None:
+                await self.sealing.withdraw(session, statement)
+
+    async def receipts(self, session: AsyncSession, user_hash: str) -> Outcome:
+        ctx = await load_ctx(session, self.scripts, user_hash)
+        if ctx is None:
+            return Outcome().say(P.STRANGER)
+        codes = [s.receipt_code for s in await self.life.statements_of(session, ctx)
+                 if s.receipt_code and s.state == "sealed"]
+        if not codes:
+            return Outcome().say(P.NO_RECEIPT)
+        return Outcome().say(P.RECEIPTS.format(codes=", ".join(codes)))
 
     def _support(self, ctx: Ctx) -> str:
         from interview.consent_texts import DEFAULT_SUPPORT

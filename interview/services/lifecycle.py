@@ -96,6 +96,12 @@ class Lifecycle:
                                 {"interview": ctx.interview.id, "statement": row.id})
         return StatementSubmitted(row.id, ctx.interview.id, ctx.case.id, statement)
 
+    @staticmethod
+    async def statements_of(session: AsyncSession, ctx: Ctx) -> list[StatementRow]:
+        rows = await session.execute(select(StatementRow).where(
+            StatementRow.participant_id == ctx.participant.id))
+        return list(rows.scalars())
+
     def withdraw_closed(self, ctx: Ctx, today: date) -> bool:
         return ctx.case.withdraw_until is not None and today > ctx.case.withdraw_until
 

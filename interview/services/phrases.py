@@ -72,9 +72,23 @@ READBACK_USE_BUTTONS: Final = (
 )
 SUBMITTED: Final = (
     "Thank you\n\n"
-    "Your statement has been sent to the reviewer. Thank you for taking the time to share it. "
-    "If you want to withdraw it later, send /withdraw."
+    "Your statement is saved and is being sealed for the reviewer now. Thank you for taking "
+    "the time to share it."
 )
+RECEIPT: Final = (
+    "Your receipt\n\n"
+    "Your statement has been sealed and sent to the reviewer. Only the reviewer can open it. "
+    "The copy this service held has now been deleted.\n\n"
+    "Receipt code: {code}\n\n"
+    "Keep this code: you can quote it if you contact the reviewer. If you want to withdraw "
+    "your statement, send /withdraw. To see the code again, send /receipt."
+)
+RECEIPT_DELAYED: Final = (
+    "Your statement is safely stored, but sealing it is taking longer than usual. It will be "
+    "sent shortly; send /receipt later to see your receipt code."
+)
+RECEIPTS: Final = "Your receipt code: {codes}"
+NO_RECEIPT: Final = "There is no sealed statement from you yet."
 ALREADY_SUBMITTED: Final = (
     "Your statement has already been sent to the reviewer. If you want to add something, "
     "please contact the reviewer. To withdraw it, send /withdraw."

@@ -47,6 +47,7 @@ class Outcome:
     delete_incoming: bool = False
     leave_chat: bool = False
     clear_chat: bool = False
+    seal_statement: str | None = None  # seal this statement once the update is committed
 
     def say(self, text: str, *rows: tuple[Button, ...]) -> Outcome:
         self.says.append(Say(text, tuple(rows)))

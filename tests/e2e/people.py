@@ -156,3 +156,33 @@ class Person:
                 await self.wait_for_button(f"cy:{CONSENT_KEYS[index + 1]}", after)
             else:
                 await self.wait("Question 1 of", after)
+
+    async def choose(self, prompt: str, value: str) -> str | None:
+        """A single choice: pressing it moves on; returns the next prompt id."""
+        await self.press(f"ch:{prompt}:{value}")
+        return await self.wait_for_next(prompt)
+
+    async def skip(self, prompt: str) -> str | None:
+        await self.press(f"skip:{prompt}")
+        return await self.wait_for_next(prompt)
+
+    async def walk(self, plan: dict[str, list[str] | str], until: str | None = None) -> list[str]:
+        """Go on to the read-back (or `until`): answer what `plan` names (texts, or a choice
+        value), skip the rest. Returns the prompt ids passed, in order."""
+        seen: list[str] = []
+        prompt = await self.current_prompt()
+        while prompt is not None and prompt != until:
+            assert prompt not in seen[-1:], f"stuck at {prompt}"
+            seen.append(prompt)
+            step = plan.get(prompt)
+            if isinstance(step, list):
+                await self.answer(*step)
+                prompt = await self.current_prompt_after(prompt)
+            elif isinstance(step, str):
+                prompt = await self.choose(prompt, step)
+            else:
+                prompt = await self.skip(prompt)
+        return seen
+
+    async def current_prompt_after(self, previous: str) -> str | None:
+        return await self.wait_for_next(previous)

@@ -129,3 +129,41 @@ async def test_given_another_hmac_key_then_the_chain_does_not_verify(storage: St
         report = await stranger.verify(session)
 
     assert report.problem is not None and report.problem.seq == 1
+
+
+async def _rows(storage: Storage, *seqs: int) -> dict[int, dict[str, object]]:
+    async with storage.sessions() as session:
+        result = await session.execute(
+            text(f"SELECT seq, {', '.join(COLUMNS)} FROM audit_events"),  # noqa: S608 - constants
+        )
+        return {row.seq: {c: getattr(row, c) for c in COLUMNS} for row in result.all()
+                if row.seq in seqs}
+
+
+async def test_given_the_last_event_swapped_for_one_from_a_forked_chain_then_verify_names_it(
+    storage: Storage,
+) -> None:
+    """A restored backup forks the chain; an event of the other branch, its prev_hash column
+    "fixed up", must not pass for this branch's: the chain link is inside the HMAC."""
+    for n in (1, 2):
+        async with storage.sessions() as session, session.begin():
+            await storage.audit.append(session, "cli", f"common{n}", {"n": n})
+    branches: dict[str, dict[int, dict[str, object]]] = {}
+    for branch in ("a", "b"):
+        async with storage.sessions() as session, session.begin():
+            await session.execute(text("DELETE FROM audit_events WHERE seq > 2"))
+        for n in (3, 4):
+            async with storage.sessions() as session, session.begin():
+                await storage.audit.append(session, "cli", f"{branch}{n}", {"n": n})
+        branches[branch] = await _rows(storage, 3, 4)
+    assert (await _verify(storage))[1] is None  # branch b, intact
+    spliced = {**branches["b"][4], "prev_hash": branches["a"][3]["hash"]}
+    async with storage.sessions() as session, session.begin():
+        await session.execute(text("DELETE FROM audit_events WHERE seq > 2"))
+        for seq, values in ((3, branches["a"][3]), (4, spliced)):
+            await session.execute(
+                text(f"INSERT INTO audit_events (seq, {', '.join(COLUMNS)}) "  # noqa: S608
+                     f"VALUES (:seq, {', '.join(f':{c}' for c in COLUMNS)})"),
+                {"seq": seq, **values})
+
+    assert (await _verify(storage))[:2] == (4, 4)

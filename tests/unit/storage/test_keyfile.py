@@ -158,3 +158,35 @@ def test_given_a_bad_env_key_then_configuration_error_naming_the_variable(
     assert message.startswith(variable + " ")
     assert "\n" not in message
     assert kek not in message or not kek
+
+
+def test_given_a_rotation_by_another_process_then_a_running_provider_follows_it(
+    tmp_path: Path,
+) -> None:
+    """A long-running bot must not keep wrapping new data keys under a destroyed KEK."""
+    path = tmp_path / "keys.json"
+    running = FileKeyProvider.create(path)
+    old_id, _ = running.active_kek()
+
+    operator = FileKeyProvider(path)  # `casevoice keys rotate` in another process
+    new_id = operator.add_kek()
+    operator.retire(old_id)
+
+    assert running.active_kek() == (new_id, operator.kek(new_id))
+    with pytest.raises(KeyUnavailableError):
+        running.kek(old_id)
+
+
+def test_given_the_key_file_removed_while_running_then_keys_are_unavailable(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "keys.json"
+    running = FileKeyProvider.create(path)
+    assert running.hmac_key()
+
+    path.unlink()
+
+    with pytest.raises(KeyUnavailableError):
+        running.hmac_key()
+    with pytest.raises(KeyUnavailableError):
+        running.active_kek()
