@@ -30,6 +30,14 @@ log = logging.getLogger(__name__)
 METHOD_MODULES = (botmeta, messaging)
 
 
+FAULT_TEXTS = {
+    "400": "Bad Request: injected fault",
+    "403": "Forbidden: bot was blocked by the user",
+    "500": "Internal Server Error",
+    "502": "Bad Gateway",
+}
+
+
 def error_response(code: int, description: str, retry_after: int | None = None) -> web.Response:
     body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
     if retry_after is not None:
@@ -160,8 +168,7 @@ async def apply_fault(
             429, f"Too Many Requests: retry after {fault.retry_after}", fault.retry_after
         )
     entry["status"] = int(fault.kind)
-    text = "Internal Server Error" if fault.kind == "500" else "Bad Gateway"
-    return error_response(int(fault.kind), text)
+    return error_response(int(fault.kind), FAULT_TEXTS[fault.kind])
 
 
 def reject(

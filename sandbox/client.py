@@ -253,7 +253,7 @@ class SandboxClient:
         self, kind: str, *, count: int = 1, method: str | None = None, retry_after: int = 1,
         seconds: float = 0.0,
     ) -> dict[str, Any]:  # fmt: skip
-        """kind: "429", "500", "502", "delay", "drop" or "drop_after"."""
+        """kind: "400", "403", "429", "500", "502", "delay", "drop" or "drop_after"."""
         body = {
             "kind": str(kind),
             "count": count,

@@ -3,6 +3,8 @@
 Kinds:
 - `429`: Too Many Requests with `parameters.retry_after`.
 - `500`, `502`: server errors (the request is not processed).
+- `400`, `403`: a refusal Telegram could give (the request is not processed); a client must not
+  retry these.
 - `delay`: wait `seconds`, then process the request normally.
 - `drop`: close the connection without a response; the request is not processed.
 - `drop_after`: process the request, then close the connection without a response
@@ -14,7 +16,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-FAULT_KINDS = frozenset({"429", "500", "502", "delay", "drop", "drop_after"})
+FAULT_KINDS = frozenset({"400", "403", "429", "500", "502", "delay", "drop", "drop_after"})
 
 
 @dataclass

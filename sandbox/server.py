@@ -16,6 +16,7 @@ from sandbox.botapi import SPEC_KEY, STATE_KEY, add_routes
 from sandbox.control import chat, chats, user_action, wait_for_message
 from sandbox.spec import ApiSpec
 from sandbox.state import DEFAULT_BOT_ID, DEFAULT_BOT_NAME, DEFAULT_BOT_USERNAME, SandboxState
+from sandbox.web import add_page_routes
 
 # Telegram accepts uploads of up to 50 MB; leave room for the multipart envelope.
 MAX_REQUEST_BYTES = 60 * 1024 * 1024
@@ -30,7 +31,7 @@ def create_app(
     bot_username: str = DEFAULT_BOT_USERNAME,
     bot_name: str = DEFAULT_BOT_NAME,
 ) -> web.Application:
-    """The sandbox as an aiohttp application (Bot API routes and `/_control/`)."""
+    """The sandbox as an aiohttp application (Bot API routes, `/_control/`, `/rehearse/`)."""
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app[SPEC_KEY] = spec if spec is not None else ApiSpec.load(api_json_path)
     app[STATE_KEY] = (
@@ -62,6 +63,7 @@ def create_app(
     router.add_get(f"{c}/clock", observe.clock)
     router.add_post(f"{c}/clock", observe.clock)
     router.add_get(c + "/files/{file_id}", observe.file_bytes)
+    add_page_routes(app)  # the rehearsal chat page, /rehearse/
     return app
 
 

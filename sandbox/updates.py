@@ -50,13 +50,14 @@ class UpdateQueue:
 
     def push(self, kind: str, payload: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """Queue an update; returns it and whether the bot's allowed_updates let it in."""
-        update = {"update_id": self.next_update_id, kind: payload}
+        update_id = self.next_update_id
+        update: dict[str, Any] = {"update_id": update_id, kind: payload}
         self.next_update_id += 1
         if not self.allows(kind):
             self.not_queued.append(update)
             return update, False
         self.pending.append(update)
-        self.delivered[update["update_id"]] = copy.deepcopy(update)
+        self.delivered[update_id] = copy.deepcopy(update)
         self._wake()
         return update, True
 

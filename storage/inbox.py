@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlmodel import Field, SQLModel
+from sqlalchemy import delete, update
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.crypto import FieldCipher, FieldRef
@@ -61,12 +61,12 @@ class Inbox:
 
     async def _key_id(self, session: AsyncSession) -> str:
         row = (await session.execute(
-            select(DataKeyRow).where(DataKeyRow.purpose == "inbox",
-                                     DataKeyRow.created_at > utcnow() - KEY_LIFETIME)
-            .order_by(DataKeyRow.created_at.desc()).limit(1)  # type: ignore[attr-defined]
+            select(DataKeyRow).where(col(DataKeyRow.purpose) == "inbox",
+                                     col(DataKeyRow.created_at) > utcnow() - KEY_LIFETIME)
+            .order_by(col(DataKeyRow.created_at).desc()).limit(1)
         )).scalars().first()
         if row is not None:
-            return row.id
+            return str(row.id)
         key = await self.keyring.create(session, "inbox")
         await session.flush()
         return key.key_id
@@ -77,7 +77,7 @@ class Inbox:
             return []
         ids = [u.update_id for u in updates]
         known = set((await session.execute(
-            select(InboxUpdate.update_id).where(InboxUpdate.update_id.in_(ids))  # type: ignore[attr-defined]
+            select(InboxUpdate.update_id).where(col(InboxUpdate.update_id).in_(ids))
         )).scalars())
         fresh = [u for u in updates if u.update_id not in known]
         if not fresh:
@@ -95,7 +95,7 @@ class Inbox:
     async def pending(self, session: AsyncSession) -> list[tuple[int, str]]:
         rows = await session.execute(
             select(InboxUpdate.update_id, InboxUpdate.chat_key)
-            .where(InboxUpdate.state == "pending").order_by(InboxUpdate.update_id)  # type: ignore[arg-type]
+            .where(col(InboxUpdate.state) == "pending").order_by(col(InboxUpdate.update_id))
         )
         return [(int(a), str(b)) for a, b in rows.all()]
 
@@ -111,7 +111,7 @@ class Inbox:
 
     async def mark_done(self, session: AsyncSession, update_id: int, state: str = "done") -> None:
         await session.execute(
-            update(InboxUpdate).where(InboxUpdate.update_id == update_id)  # type: ignore[arg-type]
+            update(InboxUpdate).where(col(InboxUpdate.update_id) == update_id)
             .values(state=state, payload_ct=None, key_id=None, handled_at=utcnow())
         )
 
@@ -126,17 +126,17 @@ class Inbox:
     async def tidy(self, session: AsyncSession) -> int:
         """Forget long-handled updates and shred inbox keys nothing pending needs."""
         await session.execute(delete(InboxUpdate).where(
-            InboxUpdate.state != "pending",  # type: ignore[arg-type]
-            InboxUpdate.handled_at < utcnow() - KEEP_HANDLED))  # type: ignore[operator]
+            col(InboxUpdate.state) != "pending",
+            col(InboxUpdate.handled_at) < utcnow() - KEEP_HANDLED))
         in_use = set((await session.execute(
-            select(InboxUpdate.key_id).where(InboxUpdate.key_id.is_not(None))  # type: ignore[union-attr]
+            select(InboxUpdate.key_id).where(col(InboxUpdate.key_id).is_not(None))
         )).scalars())
         current = await self._key_id(session)
         stale = [k for k in (await session.execute(
-            select(DataKeyRow.id).where(DataKeyRow.purpose == "inbox"))).scalars()
+            select(DataKeyRow.id).where(col(DataKeyRow.purpose) == "inbox"))).scalars()
             if k not in in_use and k != current]
         await session.execute(delete(ChatMessage).where(
-            ChatMessage.sent_at < utcnow() - timedelta(hours=48)))  # type: ignore[arg-type]
+            col(ChatMessage.sent_at) < utcnow() - timedelta(hours=48)))
         return await self.keyring.shred(session, stale, "inbox-expired")
 
     @staticmethod
@@ -150,9 +150,9 @@ class Inbox:
     async def recent_messages(session: AsyncSession, chat_key: str,
                               since: datetime) -> list[int]:
         rows = await session.execute(
-            select(ChatMessage.message_id).where(ChatMessage.chat_key == chat_key,
-                                                 ChatMessage.sent_at > since)
-            .order_by(ChatMessage.message_id)  # type: ignore[arg-type]
+            select(ChatMessage.message_id).where(col(ChatMessage.chat_key) == chat_key,
+                                                 col(ChatMessage.sent_at) > since)
+            .order_by(col(ChatMessage.message_id))
         )
         return [int(m) for m in rows.scalars()]
 
@@ -161,5 +161,5 @@ class Inbox:
                               message_ids: Sequence[int]) -> None:
         if message_ids:
             await session.execute(delete(ChatMessage).where(
-                ChatMessage.chat_key == chat_key,  # type: ignore[arg-type]
-                ChatMessage.message_id.in_(list(message_ids))))  # type: ignore[attr-defined]
+                col(ChatMessage.chat_key) == chat_key,
+                col(ChatMessage.message_id).in_(list(message_ids))))

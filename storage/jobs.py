@@ -9,9 +9,10 @@ job is retried a bounded number of times, then marked failed and the person is t
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
-from sqlmodel import Field, SQLModel
+from sqlalchemy import CursorResult, or_, update
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.tables import UTCDateTime, new_id, utcnow
@@ -48,10 +49,10 @@ class JobQueue:
         now = utcnow()
         rows = await session.execute(
             select(TranscriptionJob.id).where(or_(
-                TranscriptionJob.state == "queued",
-                (TranscriptionJob.state == "running")
-                & (TranscriptionJob.lease_until < now),  # type: ignore[operator]
-            )).order_by(TranscriptionJob.created_at).limit(limit)  # type: ignore[arg-type]
+                col(TranscriptionJob.state) == "queued",
+                (col(TranscriptionJob.state) == "running")
+                & (col(TranscriptionJob.lease_until) < now),
+            )).order_by(col(TranscriptionJob.created_at)).limit(limit)
         )
         return [str(r) for r in rows.scalars()]
 
@@ -59,16 +60,16 @@ class JobQueue:
     async def claim(session: AsyncSession, job_id: str, lease: timedelta) -> bool:
         """Take a job for ``lease``; False if someone else has it (or it is finished)."""
         now = utcnow()
-        result = await session.execute(
+        result = cast(CursorResult[Any], await session.execute(
             update(TranscriptionJob)
-            .where(TranscriptionJob.id == job_id,  # type: ignore[arg-type]
-                   or_(TranscriptionJob.state == "queued",
-                       (TranscriptionJob.state == "running")
-                       & (TranscriptionJob.lease_until < now)))  # type: ignore[operator]
+            .where(col(TranscriptionJob.id) == job_id,
+                   or_(col(TranscriptionJob.state) == "queued",
+                       (col(TranscriptionJob.state) == "running")
+                       & (col(TranscriptionJob.lease_until) < now)))
             .values(state="running", lease_until=now + lease,
-                    attempts=TranscriptionJob.attempts + 1)
-        )
-        return int(result.rowcount or 0) == 1  # type: ignore[attr-defined]
+                    attempts=col(TranscriptionJob.attempts) + 1)
+        ))
+        return int(result.rowcount or 0) == 1
 
     @staticmethod
     async def finish(session: AsyncSession, job: TranscriptionJob, state: str,
@@ -94,6 +95,6 @@ class JobQueue:
     @staticmethod
     async def pending_for(session: AsyncSession, interview_id: str) -> int:
         rows = await session.execute(select(TranscriptionJob.id).where(
-            TranscriptionJob.interview_id == interview_id,
-            TranscriptionJob.state.in_(("queued", "running"))))  # type: ignore[attr-defined]
+            col(TranscriptionJob.interview_id) == interview_id,
+            col(TranscriptionJob.state).in_(("queued", "running"))))
         return len(rows.all())

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from interview.answers import AnswerPart, AnswerVersion, ChronologyEvent, PromptAnswer
@@ -47,12 +49,12 @@ class AnswerStore:
         """Store one part. ``None`` if this source (an update) was stored already."""
         if source_key is not None:
             seen = await session.execute(select(Answer.id).where(
-                Answer.interview_id == interview.id, Answer.source_key == source_key))
+                col(Answer.interview_id) == interview.id, col(Answer.source_key) == source_key))
             if seen.first() is not None:
                 return None
         key = await self._key(session, interview)
         seq = (await session.execute(
-            select(func.count()).select_from(Answer).where(Answer.interview_id == interview.id)
+            select(func.count()).select_from(Answer).where(col(Answer.interview_id) == interview.id)
         )).scalar_one()
         answer = Answer(interview_id=interview.id, prompt_id=prompt_id,
                         script_hash=interview.script_hash, kind=kind, seq=int(seq),
@@ -80,7 +82,7 @@ class AnswerStore:
                        source: str, author: str, model_id: str | None) -> None:
         number = (await session.execute(
             select(func.count()).select_from(AnswerVersionRow)
-            .where(AnswerVersionRow.answer_id == answer.id)
+            .where(col(AnswerVersionRow.answer_id) == answer.id)
         )).scalar_one() + 1
         row = AnswerVersionRow(answer_id=answer.id, version=int(number), source=source,
                                author=author, text_ct=b"", model_id=model_id)
@@ -92,8 +94,8 @@ class AnswerStore:
                      text: str) -> bool:
         """The person edited a message they had sent: a new version of that part."""
         answer = (await session.execute(select(Answer).where(
-            Answer.interview_id == interview.id, Answer.source_key == source_key,
-            Answer.status == "active"))).scalars().first()
+            col(Answer.interview_id) == interview.id, col(Answer.source_key) == source_key,
+            col(Answer.status) == "active"))).scalars().first()
         if answer is None or answer.kind == "voice":
             return False
         await self.set_text(session, interview, answer, text, source="typed",
@@ -110,24 +112,24 @@ class AnswerStore:
 
     async def supersede(self, session: AsyncSession, interview: Interview,
                         prompt_id: str) -> int:
-        result = await session.execute(
-            update(Answer).where(Answer.interview_id == interview.id,  # type: ignore[arg-type]
-                                 Answer.prompt_id == prompt_id, Answer.status == "active")
-            .values(status="superseded", updated_at=utcnow()))
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        result = cast(CursorResult[Any], await session.execute(
+            update(Answer).where(col(Answer.interview_id) == interview.id,
+                                 col(Answer.prompt_id) == prompt_id, col(Answer.status) == "active")
+            .values(status="superseded", updated_at=utcnow())))
+        return int(result.rowcount or 0)
 
     async def parts_count(self, session: AsyncSession, interview: Interview,
                           prompt_id: str) -> int:
         return int((await session.execute(
             select(func.count()).select_from(Answer).where(
-                Answer.interview_id == interview.id, Answer.prompt_id == prompt_id,
-                Answer.status == "active"))).scalar_one())
+                col(Answer.interview_id) == interview.id, col(Answer.prompt_id) == prompt_id,
+                col(Answer.status) == "active"))).scalar_one())
 
     async def choices(self, session: AsyncSession, interview: Interview,
                       prompt_id: str) -> list[str]:
         row = (await session.execute(select(Answer).where(
-            Answer.interview_id == interview.id, Answer.prompt_id == prompt_id,
-            Answer.kind == "choice", Answer.status == "active"))).scalars().first()
+            col(Answer.interview_id) == interview.id, col(Answer.prompt_id) == prompt_id,
+            col(Answer.kind) == "choice", col(Answer.status) == "active"))).scalars().first()
         if row is None or row.text_ct is None:
             return []
         key = await self._key(session, interview)
@@ -140,8 +142,9 @@ class AnswerStore:
         """Every prompt's answer as the domain sees it (decrypted, in memory only)."""
         key = await self._key(session, interview)
         rows = (await session.execute(
-            select(Answer).where(Answer.interview_id == interview.id, Answer.status == "active")
-            .order_by(Answer.seq)  # type: ignore[arg-type]
+            select(Answer).where(col(Answer.interview_id) == interview.id,
+                                 col(Answer.status) == "active")
+            .order_by(col(Answer.seq))
         )).scalars().all()
         versions = await self._versions(session, key, [r.id for r in rows])
         parts: dict[str, list[AnswerPart]] = defaultdict(list)
@@ -182,8 +185,8 @@ class AnswerStore:
         if not answer_ids:
             return {}
         rows = (await session.execute(
-            select(AnswerVersionRow).where(AnswerVersionRow.answer_id.in_(answer_ids))  # type: ignore[attr-defined]
-            .order_by(AnswerVersionRow.answer_id, AnswerVersionRow.version)  # type: ignore[arg-type]
+            select(AnswerVersionRow).where(col(AnswerVersionRow.answer_id).in_(answer_ids))
+            .order_by(col(AnswerVersionRow.answer_id), col(AnswerVersionRow.version))
         )).scalars().all()
         out: dict[str, list[AnswerVersion]] = defaultdict(list)
         for row in rows:
@@ -193,7 +196,7 @@ class AnswerStore:
                 else "typed"
             author = "transcriber" if row.author == "transcriber" else "participant"
             out[row.answer_id].append(AnswerVersion(
-                text=text, source=source, author=author,  # type: ignore[arg-type]
+                text=text, source=source, author=author,
                 at=row.created_at, model_id=row.model_id))
         return {k: tuple(v) for k, v in out.items()}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from interview.engine import Cursor
@@ -64,13 +64,13 @@ async def load_ctx(session: AsyncSession, scripts: ScriptCatalog, user_hash: str
     """The person's current interview: the given one, else the most recently active."""
     query = (
         select(Participant, Interview, Case)
-        .join(Interview, Interview.participant_id == Participant.id)
-        .join(Case, Case.id == Participant.case_id)
-        .where(Participant.user_hash == user_hash)
-        .order_by(Interview.updated_at.desc())  # type: ignore[attr-defined]
+        .join(Interview, col(Interview.participant_id) == Participant.id)
+        .join(Case, col(Case.id) == Participant.case_id)
+        .where(col(Participant.user_hash) == user_hash)
+        .order_by(col(Interview.updated_at).desc())
     )
     if participant_id is not None:
-        query = query.where(Participant.id == participant_id)
+        query = query.where(col(Participant.id) == participant_id)
     row = (await session.execute(query)).first()
     if row is None:
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date
+from typing import cast
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -172,7 +173,7 @@ class ConversationService:
         step = ctx.pos.consent_step or "intro"
         if step == "intro" or ctx.state == "declined":
             return self._intro(ctx)
-        question = texts_for(ctx).question(step)
+        question = texts_for(ctx).question(cast(ConsentKey, step))
         return Outcome().say(
             question.text,
             (Button(question.yes_label, "cy", step),),
@@ -193,7 +194,7 @@ class ConversationService:
             return self._consent_step(ctx)
         if arg != ctx.pos.consent_step:
             return Outcome(toast=P.STALE_BUTTON, clear_pressed=False)
-        question = texts.question(arg)
+        question = texts.question(cast(ConsentKey, arg))
         if action == "cm":
             return Outcome(clear_pressed=False).say(question.more)
         agreed = action == "cy"

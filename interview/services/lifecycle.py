@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from interview.answers import PromptAnswer
@@ -56,8 +57,8 @@ class Lifecycle:
     async def consent_choices(self, session: AsyncSession, ctx: Ctx) -> ConsentChoices:
         texts = texts_for(ctx)
         record = (await session.execute(
-            select(ConsentRecord).where(ConsentRecord.interview_id == ctx.interview.id)
-            .order_by(ConsentRecord.created_at.desc())  # type: ignore[attr-defined]
+            select(ConsentRecord).where(col(ConsentRecord.interview_id) == ctx.interview.id)
+            .order_by(col(ConsentRecord.created_at).desc())
         )).scalars().first()
         if record is None:
             return ConsentChoices.decide(texts, take_part=False, quote=False,
@@ -99,7 +100,7 @@ class Lifecycle:
     @staticmethod
     async def statements_of(session: AsyncSession, ctx: Ctx) -> list[StatementRow]:
         rows = await session.execute(select(StatementRow).where(
-            StatementRow.participant_id == ctx.participant.id))
+            col(StatementRow.participant_id) == ctx.participant.id))
         return list(rows.scalars())
 
     def withdraw_closed(self, ctx: Ctx, today: date) -> bool:
@@ -110,11 +111,11 @@ class Lifecycle:
         if ctx.interview.dek_id is not None:
             await self.vault.keyring.shred(session, [ctx.interview.dek_id], reason)
         await session.execute(delete(AudioBlob).where(
-            AudioBlob.interview_id == ctx.interview.id))  # type: ignore[arg-type]
+            col(AudioBlob.interview_id) == ctx.interview.id))
         await session.execute(delete(Answer).where(
-            Answer.interview_id == ctx.interview.id))  # type: ignore[arg-type]
+            col(Answer.interview_id) == ctx.interview.id))
         statements = (await session.execute(select(StatementRow).where(
-            StatementRow.interview_id == ctx.interview.id))).scalars().all()
+            col(StatementRow.interview_id) == ctx.interview.id))).scalars().all()
         for statement in statements:
             statement.body_ct = None
             if statement.state != "sealed":

@@ -13,8 +13,9 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from interview.render import render_markdown
@@ -74,7 +75,7 @@ class SealingService:
             if case.include_audio:
                 files.update(await self._audio(session, interview))
             recipients = list((await session.execute(select(ReviewerRecipient.recipient).where(
-                ReviewerRecipient.case_id == case.id))).scalars())
+                col(ReviewerRecipient.case_id) == case.id))).scalars())
             bundle = StatementBundle(
                 statement_id=row.id, case_ref=case.ref, files=files, role=row.role,
                 submitted_at=row.submitted_at, script_ref=statement.script_ref,
@@ -84,9 +85,9 @@ class SealingService:
     async def _audio(self, session: AsyncSession, interview: Interview) -> dict[str, bytes]:
         assert interview.dek_id is not None  # noqa: S101
         blobs = (await session.execute(
-            select(AudioBlob).join(Answer, Answer.id == AudioBlob.answer_id)
-            .where(AudioBlob.interview_id == interview.id, Answer.status == "active")
-            .order_by(AudioBlob.created_at)  # type: ignore[arg-type]
+            select(AudioBlob).join(Answer, col(Answer.id) == AudioBlob.answer_id)
+            .where(col(AudioBlob.interview_id) == interview.id, col(Answer.status) == "active")
+            .order_by(col(AudioBlob.created_at))
         )).scalars().all()
         files = {}
         for number, blob in enumerate(blobs, start=1):
@@ -140,9 +141,9 @@ class SealingService:
         if interview.dek_id is not None:
             await self.vault.keyring.shred(session, [interview.dek_id], "sealed")
         await session.execute(delete(AudioBlob).where(
-            AudioBlob.interview_id == interview_id))  # type: ignore[arg-type]
+            col(AudioBlob.interview_id) == interview_id))
         await session.execute(delete(Answer).where(
-            Answer.interview_id == interview_id))  # type: ignore[arg-type]
+            col(Answer.interview_id) == interview_id))
         participant = await session.get(Participant, interview.participant_id)
         if participant is not None:
             participant.label_ct = None
@@ -167,7 +168,7 @@ class SealingService:
     async def pending(self) -> list[str]:
         async with self.sessions() as session:
             rows = await session.execute(select(StatementRow.id).where(
-                StatementRow.state == "submitted"))
+                col(StatementRow.state) == "submitted"))
             return [str(r) for r in rows.scalars()]
 
     async def sweep(self) -> int:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from interview.services import phrases as P
@@ -111,7 +112,7 @@ class VoiceService:
             return Outcome().say(P.CORRECT_HOW)
         # Record again: this part no longer counts; its audio stays (encrypted) until erased.
         if answer is not None:
-            await session.execute(update(Answer).where(Answer.id == answer.id)  # type: ignore[arg-type]
+            await session.execute(update(Answer).where(col(Answer.id) == answer.id)
                                   .values(status="superseded"))
         return Outcome().say(P.RECORD_AGAIN)
 
@@ -136,7 +137,7 @@ class VoiceService:
     @staticmethod
     async def jobs_of(session: AsyncSession, interview_id: str) -> list[TranscriptionJob]:
         rows = await session.execute(select(TranscriptionJob).where(
-            TranscriptionJob.interview_id == interview_id))
+            col(TranscriptionJob.interview_id) == interview_id))
         return list(rows.scalars())
 
 

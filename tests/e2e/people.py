@@ -24,6 +24,7 @@ class Person:
         self.client = client
         self.user_id = user_id
         self.sent: list[int] = []  # message ids of what this person typed
+        self.updates: list[int] = []  # update ids of everything this person did
 
     # -- looking -----------------------------------------------------------------------------
 
@@ -84,12 +85,14 @@ class Person:
         after = await self.high_water()
         sent = await self.client.send_text(self.user_id, text)
         self.sent.append(int(sent["message_id"]))
+        self.updates.append(int(sent["update_id"]))
         return await self.wait(expect, after) if expect is not None else None
 
     async def command(self, name: str, payload: str | None = None,
                       expect: str | None = None) -> Message | None:
         after = await self.high_water()
-        await self.client.send_command(self.user_id, name, payload)
+        sent = await self.client.send_command(self.user_id, name, payload)
+        self.updates.append(int(sent["update_id"]))
         return await self.wait(expect, after) if expect is not None else None
 
     async def press(self, data: str, expect: str | None = None, *,
@@ -97,6 +100,7 @@ class Person:
         """Press a button; returns the update (``callback_query.id`` for `toast`)."""
         after = await self.high_water()
         update = await self.client.press_button(self.user_id, data=data, force=force)
+        self.updates.append(int(update["update_id"]))
         if expect is not None:
             await self.wait(expect, after)
         return update

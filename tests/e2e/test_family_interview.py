@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.people import Person
-from tests.e2e.world import CASE_REF, CASE_TITLE, World
+from tests.e2e.world import CASE_REF, CASE_TITLE, World, statement_of
 
 pytestmark = pytest.mark.slow
 
@@ -135,15 +135,8 @@ async def test_a_family_member_gives_a_whole_statement(world: World) -> None:
     await mum.press("keep:relationship")
     await mum.wait("Your statement is ready", after)
 
-    # Sending it
-    await mum.press("send", expect="Your statement has been sent")
-    interview_id, state = world.interview_of(mum.user_id)
-    assert state == "submitted"
-    statements = world.rows("SELECT state, body_ct IS NOT NULL FROM statements "
-                            "WHERE interview_id = ?", interview_id)
-    assert statements == [("submitted", 1)]
-
-    # Every answer stored once: the parts per prompt are exactly what was given
+    interview_id = world.interview_of(mum.user_id)[0]
+    # Before sending, every answer is stored once: the parts per prompt are exactly what was given
     parts = world.active_parts(interview_id)
     assert parts == {"relationship": 2, "child_name": 1, "about_child": 1, "daily_life": 1,
                      "services_involved": 1, "school_experience": 1, "listened_to": 1,
@@ -157,6 +150,15 @@ async def test_a_family_member_gives_a_whole_statement(world: World) -> None:
     consent = world.rows("SELECT take_part, quote, anonymised_publication FROM consent_records"
                          " WHERE interview_id = ? ORDER BY created_at", interview_id)
     assert consent[0] == (1, 0, 1)
+
+    # Sending it: submitted (the Statement row), then sealed with a receipt
+    after = await mum.high_water()
+    await mum.press("send")
+    await mum.wait("Thank you", after)
+    await mum.wait("Receipt code:", after)
+    interview_state, statement_state, code = statement_of(world, mum.user_id)
+    assert interview_state == "submitted" and statement_state == "sealed" and code
+    assert world.active_parts(interview_id) == {}, "the readable copy outlived sealing"
 
     # Safety: every message protected, no first line names the child or the case
     sends = await world.client.requests("sendMessage")

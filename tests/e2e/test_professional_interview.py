@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.people import Person
-from tests.e2e.world import World
+from tests.e2e.world import World, statement_of
 
 pytestmark = pytest.mark.slow
 
@@ -83,14 +83,17 @@ async def test_a_professional_gives_a_whole_statement(world: World) -> None:
     assert "Anonymised quotes in the published report: no" in readback
     assert "Quote your words (described by your role): yes" in readback
 
-    # Send
-    await worker.press("send", expect="Your statement has been sent")
-    interview_id, state = world.interview_of(worker.user_id)
-    assert state == "submitted"
-    assert world.rows("SELECT state FROM statements WHERE interview_id = ?",
-                      interview_id) == [("submitted",)]
+    interview_id = world.interview_of(worker.user_id)[0]
     parts = world.active_parts(interview_id)
     assert parts["role_agency"] == 1 and parts["key_contacts"] == 2
     assert parts["supervision_more"] == 1 and "workload_more" not in parts
+    # Send: the statement is submitted, then sealed for the reviewer with a receipt
+    after = await worker.high_water()
+    await worker.press("send")
+    await worker.wait("Thank you", after)
+    receipt = await worker.wait("Receipt code:", after)
+    interview_state, statement_state, code = statement_of(world, worker.user_id)
+    assert interview_state == "submitted" and statement_state == "sealed"
+    assert code is not None and code in receipt["text"]
     sends = await world.client.requests("sendMessage")
     assert all(r["params"].get("protect_content") is True for r in sends)

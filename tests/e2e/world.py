@@ -184,3 +184,38 @@ class World:
         tables = ("participants", "interviews", "answers", "answer_versions", "consent_records",
                   "statements", "audio_blobs")
         return {t: int(self.scalar(f"SELECT count(*) FROM {t}")) for t in tables}  # noqa: S608
+
+
+def statement_of(world: World, user_id: int) -> tuple[str, str, str | None]:
+    """(interview state, statement state, receipt code) once the statement was submitted."""
+    interview_id, state = world.interview_of(user_id)
+    rows = world.rows("SELECT state, receipt_code FROM statements WHERE interview_id = ?",
+                      interview_id)
+    assert len(rows) == 1, f"expected exactly one statement, found {len(rows)}"
+    return state, rows[0][0], rows[0][1]
+
+
+def invite_hash(world: World, code: str) -> str:
+    provider = FileKeyProvider(world.data_dir / "keys.json")
+    vault = Vault(Keyring(provider, ShredLedger(world.data_dir / "shredded-keys.log")))
+    return vault.invite_hash(code)
+
+
+def inbox_state(world: World, update_id: int) -> str | None:
+    state: str | None = world.scalar("SELECT state FROM inbox WHERE update_id = ?", update_id)
+    return state
+
+
+class WriteLock:
+    """Hold SQLite's write lock, as a long transaction elsewhere would: the bot's writes wait."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.conn = sqlite3.connect(db_path, timeout=10, isolation_level=None)
+
+    def __enter__(self) -> WriteLock:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.conn.execute("ROLLBACK")
+        self.conn.close()

@@ -18,7 +18,7 @@ import pytest
 
 from storage.crypto import FieldCipher, FieldRef, unwrap_key
 from storage.keyfile import FileKeyProvider
-from tests.integration.scenario import canary
+from tests.integration.scenario import canary, files_under, leaks
 
 BOT = "casevoice_test_bot"
 REF = "LCSPR-2026-07"
@@ -175,6 +175,17 @@ def test_given_an_invite_then_json_link_code_and_qr_png(world: World) -> None:
         db.close()
     assert len(hashes) == 1 and code not in hashes[0]
     assert code.encode() not in (world.workdir / "data" / "casevoice.db").read_bytes()
+
+
+def test_given_the_cli_stored_a_title_and_label_then_no_file_in_the_data_dir_holds_them(
+    world: World,
+) -> None:
+    files = files_under(world.workdir / "data")
+
+    assert world.workdir / "data" / "casevoice.db" in files
+    for path, blob in files.items():
+        for secret in (world.title, world.label, world.invite["code"]):
+            assert not leaks(blob, secret), f"{secret} readable in {path}"
 
 
 def test_given_an_invite_without_json_then_the_link_is_printed(world: World) -> None:
