@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import asdict, dataclass
 from typing import Annotated
@@ -14,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cli_support import emit_json, fail, out, run, settings_or_fail, with_container
 from bot.container import Container, key_provider
-from storage.audit import AuditLog
+from storage.audit import AuditHead, AuditLog
 from storage.db import create_engine, migrate, session_factory
 from storage.errors import KeyUnavailableError
 from storage.keyfile import FileKeyProvider, KeyProvider
@@ -93,27 +94,34 @@ class Rotation:
 
 
 async def rotate_keks(provider: KeyProvider, sessions: async_sessionmaker[AsyncSession],
-                      ledger: ShredLedger | None = None) -> Rotation:
+                      ledger: ShredLedger | None = None, *, grace: float = 2.0,
+                      head: AuditHead | None = None) -> Rotation:
     """Make a new KEK active, re-wrap every data key under it, then destroy the old KEKs.
 
-    The old KEKs are retired only after the re-wrapping has committed and only if no data key
-    still needs them, so a failure at any point loses nothing.
+    A running bot may have wrapped a data key under the old KEK just before the switch and
+    commit it a moment later. So after a grace period a second pass re-wraps such stragglers
+    while holding the database's write lock, and old KEKs are retired inside that same locked
+    transaction, only if no data key still needs them: a failure at any point loses nothing.
     """
     new_id = provider.add_kek() if isinstance(provider, FileKeyProvider) else None
     keyring = Keyring(provider, ledger)
     async with sessions() as session, session.begin():
         rewrapped = await keyring.rewrap_all(session)
-        await AuditLog(provider.hmac_key()).append(
+        await AuditLog(provider.hmac_key(), head).append(
             session, "cli", "keys.rotate", {"rewrapped": rewrapped})
+    await asyncio.sleep(grace)
     retired: list[str] = []
-    async with sessions() as session:
+    async with sessions() as session, session.begin():
+        if session.bind is not None and session.bind.dialect.name == "postgresql":
+            await session.execute(text("LOCK TABLE data_keys IN EXCLUSIVE MODE"))
+        rewrapped += await keyring.rewrap_all(session)  # SQLite: BEGIN IMMEDIATE holds the lock
         in_use = await keyring.kek_ids_in_use(session)
-    if isinstance(provider, FileKeyProvider):
-        active, _ = provider.active_kek()
-        for kek_id in provider.kek_ids():
-            if kek_id != active and kek_id not in in_use:
-                provider.retire(kek_id)
-                retired.append(kek_id)
+        if isinstance(provider, FileKeyProvider):
+            active, _ = provider.active_kek()
+            for kek_id in provider.kek_ids():
+                if kek_id != active and kek_id not in in_use:
+                    provider.retire(kek_id)
+                    retired.append(kek_id)
     return Rotation(new_id or provider.active_kek()[0], rewrapped, retired)
 
 
@@ -129,7 +137,8 @@ def rotate(json_output: JsonOpt = False) -> None:
         engine = create_engine(settings.db_url)
         try:
             return await rotate_keks(provider, session_factory(engine),
-                                     ShredLedger(settings.shred_ledger_path))
+                                     ShredLedger(settings.shred_ledger_path),
+                                     head=AuditHead(settings.data_dir / "audit-head.json"))
         finally:
             await engine.dispose()
 

@@ -14,7 +14,7 @@ from interview.services.conversation import ConversationService
 from interview.services.invites import InviteService
 from interview.services.scripts import ScriptCatalog
 from interview.services.sealing import SealingService
-from storage.audit import AuditLog
+from storage.audit import AuditHead, AuditLog
 from storage.db import create_engine, migrate, session_factory
 from storage.errors import ConfigurationError
 from storage.evidence import EvidenceWriter, LocalEvidenceStore, load_signing_key
@@ -70,7 +70,7 @@ class Container:
         sessions = session_factory(engine)
         keyring = Keyring(provider, ShredLedger(settings.shred_ledger_path))
         vault = Vault(keyring)
-        audit = AuditLog(hmac_key)
+        audit = AuditLog(hmac_key, AuditHead(settings.data_dir / "audit-head.json"))
         scripts = ScriptCatalog(vault)
         invites = InviteService(sessions, vault, audit, scripts)
         sealing = SealingService(sessions, vault, audit, evidence_writer(settings)) \

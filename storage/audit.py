@@ -10,10 +10,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, text
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -50,9 +54,35 @@ def _canonical(seq: int, at: datetime, actor: str, action: str, subject: str) ->
     return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
 
+class AuditHead:
+    """The newest event's seq and hash, kept outside the database (the chain alone cannot show
+    that its newest events were deleted). Written after each commit; a head that runs ahead of
+    the database means events were removed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def write(self, seq: int, digest: str) -> None:
+        current = self.read()
+        if current is not None and current[0] >= seq:
+            return  # a concurrent writer already recorded a newer head
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"seq": seq, "hash": digest}))
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self.path)
+
+    def read(self) -> tuple[int, str] | None:
+        try:
+            data = json.loads(self.path.read_text())
+            return int(data["seq"]), str(data["hash"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+
 class AuditLog:
-    def __init__(self, hmac_key: bytes) -> None:
+    def __init__(self, hmac_key: bytes, head: AuditHead | None = None) -> None:
         self._key = derive_key(hmac_key, "audit-chain")
+        self.head = head
 
     def _hash(self, prev_hash: str, seq: int, at: datetime, actor: str, action: str,
               subject: str) -> str:
@@ -76,6 +106,17 @@ class AuditLog:
                            hash=self._hash(prev, seq, at, actor, action, subject_json))
         session.add(event)
         await session.flush()
+        if self.head is not None:
+            head = self.head
+            event_seq, event_hash = event.seq, event.hash
+
+            def record(_session: object) -> None:
+                try:
+                    head.write(event_seq, event_hash)
+                except OSError:
+                    logging.getLogger(__name__).warning("could not record the audit head")
+
+            sa_event.listen(session.sync_session, "after_commit", record, once=True)
         return event
 
     async def verify(self, session: AsyncSession) -> AuditReport:
@@ -99,6 +140,16 @@ class AuditLog:
                     event.seq, "was altered after it was written"))
             prev = event.hash
             expected_seq += 1
+        recorded = self.head.read() if self.head is not None else None
+        if recorded is not None:
+            seq, digest = recorded
+            if seq > len(events):
+                return AuditReport(len(events), AuditProblem(
+                    len(events) + 1, f"missing: the log ends at {len(events)} but event {seq} "
+                    "was recorded (the newest events were deleted)"))
+            if not hmac.compare_digest(events[seq - 1].hash, digest):
+                return AuditReport(len(events), AuditProblem(
+                    seq, "is not the event recorded when it was written (replaced)"))
         return AuditReport(len(events), None)
 
     @staticmethod

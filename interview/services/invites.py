@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, case, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -158,10 +160,18 @@ class InviteService:
                 and row.count >= MAX_FAILURES)
 
     async def _count_failure(self, session: AsyncSession, user_hash: str, now: datetime) -> None:
+        """Count a failed attempt: one atomic upsert, so concurrent failures never collide."""
         key = f"start|{user_hash}"
-        row = await session.get(RateCounter, key)
-        if row is None or now - row.window_start >= FAILURE_WINDOW:
-            row = row or RateCounter(key=key, window_start=now, count=0)
-            row.window_start, row.count = now, 0
-        row.count += 1
-        session.add(row)
+        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        window_over = RateCounter.__table__.c.window_start <= now - FAILURE_WINDOW  # type: ignore[attr-defined]
+        stmt = insert(RateCounter).values(key=key, window_start=now, count=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "count": case((window_over, 1), else_=RateCounter.__table__.c.count + 1),  # type: ignore[attr-defined]
+                "window_start": case((window_over, now),
+                                     else_=RateCounter.__table__.c.window_start),  # type: ignore[attr-defined]
+            },
+        )
+        await session.execute(stmt)

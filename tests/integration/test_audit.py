@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 from sqlalchemy import select, text
 
-from storage.audit import GENESIS, AuditLog
+from storage.audit import GENESIS, AuditHead, AuditLog
 from storage.tables import AuditEvent
 from tests.conftest import Storage
 
@@ -167,3 +168,43 @@ async def test_given_the_last_event_swapped_for_one_from_a_forked_chain_then_ver
                 {"seq": seq, **values})
 
     assert (await _verify(storage))[:2] == (4, 4)
+
+
+async def test_given_the_newest_events_deleted_then_the_outside_head_names_the_gap(
+    storage: Storage, tmp_path: Path,
+) -> None:
+    """The chain alone cannot see its tail cut off; the head kept outside the database can."""
+    audit = AuditLog(storage.provider.hmac_key(), AuditHead(tmp_path / "audit-head.json"))
+    for n in range(1, 6):
+        async with storage.sessions() as session, session.begin():
+            await audit.append(session, "cli", f"test.step{n}", {"n": n})
+    async with storage.sessions() as session:
+        assert (await audit.verify(session)).ok
+
+    async with storage.sessions() as session, session.begin():
+        await session.execute(text("DELETE FROM audit_events WHERE seq >= 4"))
+
+    async with storage.sessions() as session:
+        report = await audit.verify(session)
+    assert report.problem is not None
+    assert report.problem.seq == 4
+    assert "newest events were deleted" in str(report.problem)
+
+
+async def test_given_a_rolled_back_append_then_the_head_is_not_advanced(
+    storage: Storage, tmp_path: Path,
+) -> None:
+    head = AuditHead(tmp_path / "audit-head.json")
+    audit = AuditLog(storage.provider.hmac_key(), head)
+    async with storage.sessions() as session, session.begin():
+        await audit.append(session, "cli", "kept", {})
+    try:
+        async with storage.sessions() as session, session.begin():
+            await audit.append(session, "cli", "rolled-back", {})
+            raise RuntimeError("abort")
+    except RuntimeError:
+        pass
+
+    assert head.read() is not None and head.read()[0] == 1  # type: ignore[index]
+    async with storage.sessions() as session:
+        assert (await audit.verify(session)).ok

@@ -170,3 +170,18 @@ async def test_given_the_failure_window_passed_then_the_person_may_try_again(
             window_start=utcnow() - timedelta(minutes=16)))
 
     assert await _redeem(storage, invites, code, 6101) is not None
+
+
+async def test_given_concurrent_failed_attempts_by_one_person_then_each_is_counted(
+    storage: Storage,
+) -> None:
+    """The failure counter is one atomic upsert: simultaneous guesses never collide."""
+    invites, _ = await _invite(storage)
+
+    results = await asyncio.gather(*(_redeem(storage, invites, f"guess{n:027d}", 4242)
+                                     for n in range(4)))
+
+    assert results == [None] * 4
+    async with storage.sessions() as session:
+        row = await session.get(RateCounter, f"start|{storage.vault.user_hash(4242)}")
+    assert row is not None and row.count == 4
