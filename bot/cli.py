@@ -15,6 +15,7 @@ import typer
 from bot.cli_admin import audit_app, init, keys_app
 from bot.cli_cases import case_app, invite_app
 from bot.logging import configure_logging
+from bot.rehearse import rehearse
 from bot.settings import load_settings
 from review.cli import build_review_app
 from storage.errors import CaseVoiceError
@@ -94,6 +95,9 @@ def sandbox_command(
     from sandbox.server import run_sandbox
 
     asyncio.run(run_sandbox(host, port))
+
+
+app.command("rehearse")(rehearse)
 
 
 @app.callback()

@@ -120,13 +120,15 @@ async def file_for_player(request: web.Request) -> web.StreamResponse:
 
 def chat_view(state: SandboxState, chat_id: int) -> dict[str, Any]:
     """Live messages (deleted ones vanish, as in Telegram), the bot's chat action, toasts."""
-    messages = [_message(m) for m in state.chat_messages(chat_id) if not m.deleted]
+    stored = [m for m in state.chat_messages(chat_id) if not m.deleted]
+    messages = [_message(m) for m in stored]
     chat = state.chats.get(chat_id)
-    now = state.clock.now()
     action = None
     if chat is not None and chat.actions:
-        last = chat.actions[-1]
-        if now - float(last["time"]) < CHAT_ACTION_SECONDS:
+        last, at = chat.actions[-1], float(chat.actions[-1]["time"])
+        # As in Telegram, "typing…" ends when the bot's message arrives (dates are whole seconds).
+        answered = any(m.from_bot and m.date >= int(at) for m in stored)
+        if state.clock.now() - at < CHAT_ACTION_SECONDS and not answered:
             action = str(last["action"])
     toasts = [
         {"id": r.id, "text": r.answer.get("text"), "alert": bool(r.answer.get("show_alert"))}

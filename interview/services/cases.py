@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from interview.script import InterviewScript
+from interview.script import InterviewScript, load_script
 from interview.services.errors import CaseError
 from storage.audit import AuditLog
 from storage.crypto import FieldRef
@@ -36,6 +36,17 @@ class CaseScriptInput:
     role: str
     script: InterviewScript
     source_text: str
+
+
+@dataclass(frozen=True)
+class CaseBlueprint:
+    """What a rehearsal copies from a real case: its scripts and settings, never its people."""
+
+    scripts: tuple[CaseScriptInput, ...]
+    deadline: date | None
+    withdraw_until: date | None
+    delete_answers_from_chat: bool
+    include_audio: bool
 
 
 @dataclass(frozen=True)
@@ -116,6 +127,22 @@ class CaseService:
         if case is None:
             raise CaseError(f"no case {ref!r}")
         return case
+
+    async def blueprint(self, ref: str) -> CaseBlueprint:
+        """A case's own scripts (decrypted YAML) and settings, to rehearse it elsewhere."""
+        async with self.sessions() as session:
+            case = await self.get(session, ref)
+            rows = (await session.execute(
+                select(CaseScript).where(col(CaseScript.case_id) == case.id)
+                .order_by(col(CaseScript.role))
+            )).scalars().all()
+            scripts = []
+            for row in rows:
+                text = await self.vault.open_text(
+                    session, case.dek_id, FieldRef("case_scripts", row.id, "yaml"), row.yaml_ct)
+                scripts.append(CaseScriptInput(row.role, load_script(text), text))
+            return CaseBlueprint(tuple(scripts), case.deadline, case.withdraw_until,
+                                 case.delete_answers_from_chat, case.include_audio)
 
     async def list(self) -> list[tuple[Case, int]]:
         async with self.sessions() as session:
