@@ -2,8 +2,9 @@
 
 A job is written in the same transaction as the encrypted audio, so a stored voice note always
 has a job. Workers claim a job by an atomic conditional UPDATE (exactly one wins, on SQLite and
-PostgreSQL); a worker that dies leaves a lease that expires, and the job is claimed again. Each
-job is retried a bounded number of times, then marked failed and the person is told.
+PostgreSQL) for a short lease that the worker renews while it works (a heartbeat); a worker that
+dies stops renewing, its lease expires within seconds and the job is claimed again. Each job is
+retried a bounded number of times, then marked failed and the person is told.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, or_, update
+from sqlalchemy import CursorResult, case, func, or_, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.tables import UTCDateTime, new_id, utcnow
 
 MAX_ATTEMPTS = 3
+AGING = timedelta(seconds=60)
 
 
 class TranscriptionJob(SQLModel, table=True):
@@ -46,13 +48,17 @@ class JobQueue:
 
     @staticmethod
     async def claimable(session: AsyncSession, limit: int = 10) -> list[str]:
+        """Shortest note first (its person's wait is the largest share of its target, 0.2 × length
+        + 1.5 s), except that anything queued for over ``AGING`` goes first (no starvation)."""
         now = utcnow()
+        waited_long = case((col(TranscriptionJob.created_at) < now - AGING, 0), else_=1)
         rows = await session.execute(
             select(TranscriptionJob.id).where(or_(
                 col(TranscriptionJob.state) == "queued",
                 (col(TranscriptionJob.state) == "running")
                 & (col(TranscriptionJob.lease_until) < now),
-            )).order_by(col(TranscriptionJob.created_at)).limit(limit)
+            )).order_by(waited_long, func.coalesce(col(TranscriptionJob.duration_s), 600.0),
+                        col(TranscriptionJob.created_at)).limit(limit)
         )
         return [str(r) for r in rows.scalars()]
 
@@ -68,6 +74,16 @@ class JobQueue:
                        & (col(TranscriptionJob.lease_until) < now)))
             .values(state="running", lease_until=now + lease,
                     attempts=col(TranscriptionJob.attempts) + 1)
+        ))
+        return int(result.rowcount or 0) == 1
+
+    @staticmethod
+    async def renew(session: AsyncSession, job_id: str, lease: timedelta) -> bool:
+        """Extend a running job's lease (the heartbeat); False if the job is no longer running."""
+        result = cast(CursorResult[Any], await session.execute(
+            update(TranscriptionJob)
+            .where(col(TranscriptionJob.id) == job_id, col(TranscriptionJob.state) == "running")
+            .values(lease_until=utcnow() + lease)
         ))
         return int(result.rowcount or 0) == 1
 

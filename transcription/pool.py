@@ -17,6 +17,7 @@ import contextlib
 import logging
 import multiprocessing as mp
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from transcription.transcript import Transcript
 log = logging.getLogger(__name__)
 
 SegmentText = Callable[[str], None]
+WORKER_NICENESS = 10
 _ERRORS: dict[str, type[E.TranscriptionError]] = {
     cls.__name__: cls for cls in (
         E.NotAudioError, E.CorruptAudioError, E.EmptyAudioError, E.AudioTooLongError,
@@ -52,9 +54,22 @@ class PoolConfig:
     start_timeout: float = 300.0
 
 
+def _exit_with_parent(parent: int) -> None:  # pragma: no cover - subprocess
+    """A parent killed with SIGKILL closes no pipe the worker is reading while it transcribes:
+    without this, an orphaned worker would finish (minutes of CPU) a note nobody will store."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
+
+
 def _worker_main(conn: Connection, config: PoolConfig) -> None:  # pragma: no cover - subprocess
     """The worker process: load the model, then serve jobs until the pipe closes."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    # Whisper may take every core; the bot's event loop (text replies) must still get its turn.
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True,
+                     name="casevoice-parent-watch").start()
     from transcription.engine import WhisperTranscriber, transcribe_bytes
     from transcription.models import resolve_model
 
@@ -161,7 +176,7 @@ class WorkerPool:
         try:
             worker.conn.send(("job", data, language))
             result = await asyncio.to_thread(self._receive, worker, time.monotonic() + budget,
-                                             relay)
+                                             relay, self.config.max_seconds)
             healthy = True
             return result
         except E.TranscriptionError as exc:
@@ -177,7 +192,8 @@ class WorkerPool:
                 asyncio.get_running_loop().create_task(self._replace())
 
     @staticmethod
-    def _receive(worker: _Worker, deadline: float, relay: SegmentText) -> Transcript:
+    def _receive(worker: _Worker, deadline: float, relay: SegmentText,
+                 max_seconds: float) -> Transcript:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not worker.conn.poll(remaining):
@@ -191,7 +207,8 @@ class WorkerPool:
             else:
                 cls = _ERRORS.get(str(value), E.TranscriptionFailed)
                 if cls is E.AudioTooLongError:
-                    raise E.AudioTooLongError(0.0)
+                    # The message names the limit ("up to about 10 minutes"): give it the real one.
+                    raise E.AudioTooLongError(max_seconds)
                 raise cls(str(detail))
 
     async def _replace(self) -> None:

@@ -3,6 +3,10 @@ process, store the encrypted transcript as the answer's first version, tell the 
 
 It runs inside the bot (embedded default) or in ``casevoice worker`` processes. Audio and
 transcripts exist in plaintext only in memory and in the pipe to the worker.
+
+A claimed job's lease is short and renewed every few seconds while the job runs, so a process
+killed mid-job (kill -9, power loss) gives its job back within ``LEASE_SECONDS``, not after the
+whole time budget. The pool, not the lease, bounds how long a job may take.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from transcription.transcript import Transcript, render_for_participant
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 1.0
+LEASE_SECONDS = 20.0
 
 
 class VoiceNotifier(Protocol):
@@ -47,13 +52,15 @@ class VoiceNotifier(Protocol):
 
 class TranscriptionLoop:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], vault: Vault,
-                 pool: WorkerPool, notifier: VoiceNotifier, *, poll_seconds: float = 0.5) -> None:
+                 pool: WorkerPool, notifier: VoiceNotifier, *, poll_seconds: float = 0.5,
+                 lease_seconds: float = LEASE_SECONDS) -> None:
         self.sessions = sessions
         self.vault = vault
         self.answers = AnswerStore(vault)
         self.pool = pool
         self.notifier = notifier
         self.poll_seconds = poll_seconds
+        self.lease = timedelta(seconds=lease_seconds)
         self._running: set[asyncio.Task[None]] = set()
         self.wakeup = asyncio.Event()
 
@@ -76,17 +83,30 @@ class TranscriptionLoop:
             if free <= 0:
                 break
             async with self.sessions() as session, session.begin():
-                job = await session.get(TranscriptionJob, job_id)
-                if job is None:
-                    continue
-                lease = timedelta(seconds=self.pool.config.budget.seconds_for(
-                    job.duration_s or 60.0) + 30)
-                won = await JobQueue.claim(session, job_id, lease)
+                won = await JobQueue.claim(session, job_id, self.lease)
             if won:
                 free -= 1
-                task = asyncio.create_task(self._process(job_id))
+                task = asyncio.create_task(self._keep_leased(job_id))
                 self._running.add(task)
                 task.add_done_callback(self._running.discard)
+
+    async def _keep_leased(self, job_id: str) -> None:
+        """Process the job while a heartbeat renews its lease."""
+        heartbeat = asyncio.create_task(self._heartbeat(job_id))
+        try:
+            await self._process(job_id)
+        finally:
+            heartbeat.cancel()
+
+    async def _heartbeat(self, job_id: str) -> None:
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 4)
+            try:
+                async with self.sessions() as session, session.begin():
+                    if not await JobQueue.renew(session, job_id, self.lease):
+                        return  # finished (or taken over): nothing left to keep
+            except Exception as exc:  # noqa: BLE001 - the next beat tries again
+                log.warning("job %s: lease renewal failed: %s", job_id, type(exc).__name__)
 
     async def _load(self, job_id: str) -> tuple[TranscriptionJob, bytes, int] | None:
         async with self.sessions() as session:

@@ -54,7 +54,7 @@ def reference(name: str) -> str:
 
 
 def clip_seconds(data: bytes) -> float:
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), "r") as container:
         return float(container.duration or 0) / 1_000_000
 
 
@@ -172,7 +172,7 @@ def files_under(*roots: Path) -> list[Path]:
 
 def scan(paths: Iterable[Path], needles: dict[str, bytes]) -> list[str]:
     """`name in path` for every needle found in any file (read whole, as bytes)."""
-    hits = []
+    hits: list[str] = []
     for path in paths:
         try:
             data = path.read_bytes()
@@ -228,14 +228,16 @@ class TmpWatch:
 # -- the reviewer's CLI -------------------------------------------------------------------------
 
 def review(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`casevoice review …` as the reviewer types it (a blocking call: a few hundred ms)."""
     return subprocess.run([CASEVOICE, "review", *args], env=env, capture_output=True,
                           text=True, timeout=120, check=False)
 
 
 def pull(world: World, identity: Path, out: Path, store: Path | None = None,
          ) -> subprocess.CompletedProcess[str]:
+    """`casevoice review pull` (plain output: its exit code says whether anything was skipped)."""
     return review(world.bot.env, "pull", CASE_REF, "--identity", str(identity), "--out",
-                  str(out), "--store", str(store or world.data_dir / "evidence"), "--json")
+                  str(out), "--store", str(store or world.data_dir / "evidence"))
 
 
 def statement_files(out: Path) -> dict[str, dict[str, Any]]:
