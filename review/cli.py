@@ -116,12 +116,14 @@ def build_review_app(default_store: Callable[[], Path | None] | None = None) -> 
                 if as_json:
                     typer.echo(json.dumps(exc.report.to_dict(), indent=2, sort_keys=True))
                 raise
-        if as_json:
-            typer.echo(json.dumps(result.to_dict(), indent=2, sort_keys=True, default=str))
-            return
         counts = {
             s: sum(r.status == s for r in result.rows) for s in ("exported", "withdrawn", "skipped")
         }
+        if as_json:
+            typer.echo(json.dumps(result.to_dict(), indent=2, sort_keys=True, default=str))
+            if counts["skipped"]:
+                raise typer.Exit(1)  # scripts must see it too: something was not exported
+            return
         typer.echo(
             f"{out}: {counts['exported']} exported, {counts['withdrawn']} withdrawn, "
             f"{counts['skipped']} skipped; {result.files_written} files written, "

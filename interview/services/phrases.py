@@ -199,8 +199,8 @@ VOICE_TOO_LARGE: Final = (
     "record a shorter voice note, or split it into a few parts? Nothing else has changed."
 )
 VOICE_TOO_LONG: Final = (
-    "Sorry, that recording is longer than I can take ({minutes} minutes). Could you record it "
-    "in a few shorter parts? Nothing else has changed."
+    "Sorry, that recording is longer than I can take ({limit}). Could you record it in a few "
+    "shorter parts? Nothing else has changed."
 )
 VOICE_NOT_HERE: Final = (
     "For this question, please use the buttons above. Your voice note was not kept."

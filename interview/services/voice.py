@@ -40,12 +40,23 @@ def failed_buttons(answer_id: str) -> tuple[tuple[Button, ...], ...]:
     return ((Button(P.BUTTON_HEARD_AGAIN, "vre", answer_id),),)
 
 
+def spoken_duration(seconds: float) -> str:
+    """'10 minutes', '1 minute', '90 seconds': how a person would say the limit."""
+    whole = int(seconds)
+    if whole >= 60 and whole % 60 == 0:
+        minutes = whole // 60
+        return f"{minutes} minute" + ("s" if minutes != 1 else "")
+    if whole > 120:
+        return f"about {round(whole / 60)} minutes"
+    return f"{whole} second" + ("s" if whole != 1 else "")
+
+
 def too_big(size: int | None, duration: float | None, max_seconds: float) -> str | None:
     """A kind refusal before downloading, or None."""
     if size is not None and size > TELEGRAM_DOWNLOAD_LIMIT_BYTES:
         return P.VOICE_TOO_LARGE
     if duration is not None and duration > max_seconds:
-        return P.VOICE_TOO_LONG.format(minutes=int(max_seconds // 60))
+        return P.VOICE_TOO_LONG.format(limit=spoken_duration(max_seconds))
     return None
 
 
