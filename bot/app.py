@@ -17,6 +17,7 @@ from aiogram.utils.token import TokenValidationError
 from bot.container import Container
 from bot.dispatcher import build_dispatcher
 from bot.notifier import TelegramVoiceNotifier
+from bot.responses import KeepResponseTypes
 from bot.retry import RetryMiddleware
 from bot.runner import UpdateRunner
 from bot.settings import Settings
@@ -42,6 +43,7 @@ def build_bot(settings: Settings) -> Bot:
         raise ConfigurationError("CASEVOICE_BOT_TOKEN is not set")
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api))
     session.middleware(RetryMiddleware())
+    session.middleware(KeepResponseTypes())
     try:
         return Bot(settings.bot_token.get_secret_value(), session=session,
                    default=DefaultBotProperties(protect_content=True))

@@ -4,7 +4,9 @@ Set-up runs the real CLI once per session (`casevoice init`, `review keygen`, `c
 `invite create`) into a template data directory; each test copies it, so every test has a fresh
 database and its own single-use invites without paying for the CLI again. The bot always runs
 at DEBUG. Teardown kills the bot and fails the test if the bot's log holds the token, a canary
-answer or a raw Telegram user id, or if the bot made any request that breaks the Bot API spec.
+answer or a raw Telegram user id, if the bot made any request that breaks the Bot API spec, sent
+anything without `protect_content`, or let a message's first line (the notification preview)
+name the case.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pytest
 
 from bot.container import Container
 from bot.settings import load_settings
-from sandbox.client import SandboxClient
+from sandbox.client import SandboxClient, SandboxClientError
 from sandbox.server import create_app, start_sandbox
 from tests.e2e.world import (
     CASE_REF,
@@ -100,6 +102,11 @@ async def world(template: Template, tmp_path: Path) -> AsyncIterator[World]:
     finally:
         await bot.kill()
         violations = await client.violations()
+        sends = [r for r in await client.requests()
+                 if r["method"].startswith("send") and r["method"] != "sendChatAction"]
+        first_lines = [str(m["text"] or "").split("\n", 1)[0]
+                       for user_id in world.user_ids
+                       for m in await _bot_messages(client, user_id)]
         await client.close()
         await sandbox.close()
     log = bot.log_text()
@@ -108,6 +115,20 @@ async def world(template: Template, tmp_path: Path) -> AsyncIterator[World]:
     for canary in world.canaries:
         marker = canary.split()[-1]
         assert canary not in log and marker not in log, f"answer {canary!r} reached the log"
+    for code in [*world.invites.family, *world.invites.professional]:
+        assert code not in log, "an invite code reached the log"
     for user_id in world.user_ids:
         assert str(user_id) not in log, f"raw Telegram user id {user_id} reached the log"
     assert violations == [], f"the bot broke the Bot API spec: {violations}"
+    unprotected = [r["method"] for r in sends
+                   if r.get("params", {}).get("protect_content") is not True]
+    assert unprotected == [], f"sent without protect_content: {unprotected}"
+    for line in first_lines:
+        assert CASE_TITLE not in line and CASE_REF not in line, f"names the case: {line!r}"
+
+
+async def _bot_messages(client: SandboxClient, user_id: int) -> list[dict[str, object]]:
+    try:
+        return await client.bot_messages(user_id, include_deleted=True)
+    except SandboxClientError:
+        return []  # this person never opened a chat

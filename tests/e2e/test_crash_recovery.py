@@ -8,32 +8,9 @@ import asyncio
 import pytest
 
 from tests.e2e.people import Person
-from tests.e2e.world import World, WriteLock, inbox_state
+from tests.e2e.world import World, WriteLock, inbox_state, pending_ids, settle, until
 
 pytestmark = pytest.mark.slow
-
-
-async def settle(world: World, timeout: float = 20.0) -> None:  # noqa: ASYNC109
-    """Wait until Telegram holds nothing unacknowledged and the inbox nothing unhandled."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while (await world.client.updates())["pending"] or world.scalar(
-            "SELECT count(*) FROM inbox WHERE state = 'pending'"):
-        assert loop.time() < deadline, "updates are still pending"
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.2)
-
-
-async def until(check: object, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():  # type: ignore[operator]
-        assert loop.time() < deadline, "condition never held"
-        await asyncio.sleep(0.01)
-
-
-async def pending_ids(world: World) -> set[int]:
-    return {u["update_id"] for u in (await world.client.updates())["pending"]}
 
 
 async def test_sigkill_at_many_points_loses_nothing_and_duplicates_nothing(world: World) -> None:
@@ -75,10 +52,14 @@ async def test_sigkill_at_many_points_loses_nothing_and_duplicates_nothing(world
     await world.client.inject_fault("delay", method="sendMessage", seconds=3.0)
     await person.say(world.canary("or Tom"), expect=None)
     await person.say(world.canary("or Tommy at home"), expect=None)
-    second = person.updates[-1]
-    await until(lambda: inbox_state(world, second) == "pending")
-    while second in await pending_ids(world):
-        await asyncio.sleep(0.01)
+    first, second = person.updates[-2:]
+    await until(lambda: inbox_state(world, first) == "done"
+                and inbox_state(world, second) == "pending")
+
+    async def acknowledged() -> bool:
+        return second not in await pending_ids(world)
+
+    await until(acknowledged)
     await world.bot.kill()
     assert inbox_state(world, second) == "pending"
     await world.bot.start()

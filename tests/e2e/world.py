@@ -9,10 +9,12 @@ teardown can check that none of them reached the log.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import secrets
 import signal
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -219,3 +221,32 @@ class WriteLock:
     def __exit__(self, *exc: object) -> None:
         self.conn.execute("ROLLBACK")
         self.conn.close()
+
+
+async def settle(world: World, timeout: float = 20.0) -> None:  # noqa: ASYNC109
+    """Wait until Telegram holds nothing unacknowledged and the inbox nothing unhandled."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (await world.client.updates())["pending"] or world.scalar(
+            "SELECT count(*) FROM inbox WHERE state = 'pending'"):
+        assert loop.time() < deadline, "updates are still pending"
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)
+
+
+async def until(check: Callable[[], object], timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    """Poll `check` (plain or async) until it holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        assert loop.time() < deadline, "condition never held"
+        await asyncio.sleep(0.01)
+
+
+async def pending_ids(world: World) -> set[int]:
+    return {u["update_id"] for u in (await world.client.updates())["pending"]}
