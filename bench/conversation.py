@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import shutil
 import socket
 import statistics
@@ -172,10 +173,17 @@ def first_reply(log: list[dict[str, Any]], chat_id: int, since: float,
 
 async def measured_round(client: SandboxClient, users: list[int],
                          act: Callable[[int], Awaitable[dict[str, Any]]], method: str,
-                         starts: str | None, figures: list[float]) -> tuple[int, float]:
-    """Everyone acts at once; per person, accepted → first matching reply."""
+                         starts: str | None, figures: list[float],
+                         spread: float = 0.0) -> tuple[int, float]:
+    """Everyone acts at once (or within ``spread`` seconds, at random moments, as people
+    typing at their own pace do); per person, accepted → first matching reply."""
     base = (await client.counts()).get(method, 0)
-    results = await asyncio.gather(*(act(u) for u in users))
+
+    async def later(user: int) -> dict[str, Any]:
+        await asyncio.sleep(random.uniform(0.0, spread))  # noqa: S311 - load shape, not crypto
+        return await act(user)
+
+    results = await asyncio.gather(*(later(u) if spread else act(u) for u in users))
     accepted = {u: float(r["accepted_at"]) for u, r in zip(users, results, strict=True)}
     deadline = time.monotonic() + 120
     while True:
@@ -238,7 +246,7 @@ async def one_run(args: argparse.Namespace, run: int) -> RunFigures:
                     return await client.send_text(user, f"Answer {n} from a bench participant.")
 
                 replies, seconds = await measured_round(client, users, answer, "sendMessage",
-                                                        "Saved.", figures.text_ms)
+                                                        "Saved.", figures.text_ms, args.spread)
                 figures.replies += replies
                 figures.round_seconds.append(seconds)
                 if number < FREE_PROMPTS:
@@ -246,7 +254,8 @@ async def one_run(args: argparse.Namespace, run: int) -> RunFigures:
                         return await client.press_button(user, data=f"done:{p}")
 
                     replies, seconds = await measured_round(
-                        client, users, done, "sendMessage", "Question", figures.done_ms)
+                        client, users, done, "sendMessage", "Question", figures.done_ms,
+                        args.spread)
                     figures.replies += replies
                     figures.round_seconds.append(seconds)
             violations = await client.violations()
@@ -297,7 +306,8 @@ def print_table(rows: list[dict[str, float]], title: str) -> None:
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    print(f"{args.participants} participants, {args.rounds} text rounds "
+    shape = f"spread over {args.spread:g}s" if args.spread else "all at the same instant"
+    print(f"{args.participants} participants ({shape}), {args.rounds} text rounds "
           f"(Done after the first {FREE_PROMPTS - 1}), {args.repeat} run(s); "
           f"milliseconds, throughput in replies/s", flush=True)
     rows = []
@@ -317,6 +327,9 @@ def main() -> None:
     parser.add_argument("--participants", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=6, help="text answers per participant")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--spread", type=float, default=0.0,
+                        help="seconds over which each round's messages arrive (0: all at once, "
+                        "the worst case; e.g. 10: people answering at their own pace)")
     parser.add_argument("--log-level", default="WARNING", help="the bot's CASEVOICE_LOG_LEVEL")
     parser.add_argument("--keep", action="store_true", help="keep the data dir and bot log")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")

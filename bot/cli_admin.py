@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.cli_support import emit_json, fail, out, run, settings_or_fail, with_container
 from bot.container import Container, key_provider
 from storage.audit import AuditHead, AuditLog
-from storage.db import create_engine, migrate, session_factory
+from storage.db import create_engine, migrate, reading, session_factory, writing
 from storage.errors import KeyUnavailableError
 from storage.keyfile import FileKeyProvider, KeyProvider
 from storage.keyring import Keyring, ShredLedger
@@ -105,13 +105,13 @@ async def rotate_keks(provider: KeyProvider, sessions: async_sessionmaker[AsyncS
     """
     new_id = provider.add_kek() if isinstance(provider, FileKeyProvider) else None
     keyring = Keyring(provider, ledger)
-    async with sessions() as session, session.begin():
+    async with writing(sessions) as session:
         rewrapped = await keyring.rewrap_all(session)
         await AuditLog(provider.hmac_key(), head).append(
             session, "cli", "keys.rotate", {"rewrapped": rewrapped})
     await asyncio.sleep(grace)
     retired: list[str] = []
-    async with sessions() as session, session.begin():
+    async with writing(sessions) as session:
         if session.bind is not None and session.bind.dialect.name == "postgresql":
             await session.execute(text("LOCK TABLE data_keys IN EXCLUSIVE MODE"))
         rewrapped += await keyring.rewrap_all(session)  # SQLite: BEGIN IMMEDIATE holds the lock
@@ -157,7 +157,7 @@ def reshred() -> None:
     """Re-apply the shredding ledger, e.g. after restoring a database backup."""
 
     async def body(container: Container) -> int:
-        async with container.sessions() as session, session.begin():
+        async with writing(container.sessions) as session:
             count = await container.keyring.reshred(session)
             await container.audit.append(session, "cli", "keys.reshred", {"count": count})
             return count
@@ -171,7 +171,7 @@ def audit_verify(json_output: JsonOpt = False) -> None:
     """Check the audit chain; name the first broken link."""
 
     async def body(container: Container) -> tuple[int, str | None]:
-        async with container.sessions() as session:
+        async with reading(container.sessions) as session:
             report = await container.audit.verify(session)
         return report.events, (str(report.problem) if report.problem else None)
 

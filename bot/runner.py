@@ -24,6 +24,7 @@ from aiogram.types import Update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import reading, writing
 from storage.inbox import MAX_ATTEMPTS, Inbox, Incoming
 from storage.vault import Vault
 
@@ -64,6 +65,7 @@ class UpdateRunner:
         self._lanes: dict[str, asyncio.Queue[int]] = {}
         self._lane_tasks: dict[str, asyncio.Task[None]] = {}
         self._queued: set[int] = set()
+        self._in_memory: dict[int, Update] = {}
         self._background: set[asyncio.Task[Any]] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -100,20 +102,26 @@ class UpdateRunner:
             for u in updates
         ]
         try:
-            async with self.sessions() as session, session.begin():
-                await self.inbox.store(session, items)
+            async with writing(self.sessions) as session:
+                fresh = set(await self.inbox.store(session, items))
         except Exception as exc:  # noqa: BLE001 - fail closed whatever the storage error
             log.error("inbox unavailable (%s): %d update(s) not acknowledged",
                       type(exc).__name__, len(items))
             return False
-        for item in items:
-            self.schedule(item.update_id, item.chat_key)
+        # Only updates new to the inbox are handled; a re-delivered one is already handled or
+        # queued. The lane gets the update object itself: reading back what was just sealed
+        # would cost a read, a decryption and a parse per update at the busiest moment.
+        for update, item in zip(updates, items, strict=True):
+            if item.update_id in fresh:
+                self.schedule(item.update_id, item.chat_key, update)
         return True
 
-    def schedule(self, update_id: int, chat_key: str) -> None:
+    def schedule(self, update_id: int, chat_key: str, update: Update | None = None) -> None:
         if update_id in self._queued:
             return
         self._queued.add(update_id)
+        if update is not None:
+            self._in_memory[update_id] = update
         lane = self._lanes.get(chat_key)
         if lane is None:
             lane = self._lanes[chat_key] = asyncio.Queue()
@@ -133,6 +141,7 @@ class UpdateRunner:
                     await self._handle(update_id)
                 finally:
                     self._queued.discard(update_id)
+                    self._in_memory.pop(update_id, None)
                     lane.task_done()
         finally:
             if self._lanes.get(chat_key) is lane:
@@ -149,11 +158,15 @@ class UpdateRunner:
         update: Update | None = None
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                async with self.sessions() as session:
-                    payload = await self.inbox.load(session, update_id)
-                if payload is None:
-                    return  # handled already (a re-delivery, or done before a restart)
-                update = Update.model_validate(payload, context={"bot": self.bot})
+                # First attempt: the object the poller just sealed. A retry reads the inbox, which
+                # says whether the failed attempt committed after all (then there is nothing to do).
+                update = self._in_memory.pop(update_id, None) if attempt == 1 else None
+                if update is None:
+                    async with reading(self.sessions) as session:
+                        payload = await self.inbox.load(session, update_id)
+                    if payload is None:
+                        return  # handled already (a re-delivery, or done before a restart)
+                    update = Update.model_validate(payload, context={"bot": self.bot})
                 await self.dp.feed_update(self.bot, update)
                 log.debug("update %d handled in %.1f ms", update_id,
                           (time.perf_counter() - started) * 1000)
@@ -171,7 +184,7 @@ class UpdateRunner:
 
     async def _give_up(self, update_id: int, update: Update | None) -> None:
         with contextlib.suppress(Exception):
-            async with self.sessions() as session, session.begin():
+            async with writing(self.sessions) as session:
                 await self.inbox.mark_done(session, update_id, state="failed")
         log.error("update %d abandoned after %d attempts", update_id, MAX_ATTEMPTS)
         chat_id = chat_id_of(update) if update is not None else 0
@@ -180,7 +193,7 @@ class UpdateRunner:
                 await self.bot.send_message(chat_id, SORRY)
 
     async def _recover(self) -> None:
-        async with self.sessions() as session:
+        async with reading(self.sessions) as session:
             pending = await self.inbox.pending(session)
         if pending:
             log.info("resuming %d update(s) left pending", len(pending))
@@ -189,7 +202,7 @@ class UpdateRunner:
 
     async def _tidy(self) -> None:
         try:
-            async with self.sessions() as session, session.begin():
+            async with writing(self.sessions) as session:
                 shredded = await self.inbox.tidy(session)
             if shredded:
                 log.info("inbox: %d expired key(s) shredded", shredded)

@@ -9,6 +9,7 @@ pages) and foreign keys.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -47,11 +48,22 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "casevoice_read_only"
+
+
 def _on_sqlite_begin(connection: Any) -> None:
     # A deferred transaction that reads and then writes fails at once with SQLITE_BUSY when
     # another writer got there first (no busy wait is possible then). Taking the write lock
-    # up front makes concurrent units of work queue politely behind busy_timeout instead.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # up front makes concurrent units of work queue behind busy_timeout instead. Sessions
+    # opened with ``reading()`` only read: a deferred BEGIN lets them run beside the writer
+    # (WAL readers never block and are never blocked).
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+_WRITE_GATES: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -69,6 +81,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(parsed, echo=echo, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
+        _WRITE_GATES[engine.sync_engine] = asyncio.Lock()
         return engine
     if backend == "postgresql":
         if parsed.drivername != "postgresql+asyncpg":
@@ -83,13 +96,38 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
+def _gate(sessions: async_sessionmaker[AsyncSession]) -> asyncio.Lock | None:
+    bind = sessions.kw.get("bind")
+    return _WRITE_GATES.get(bind.sync_engine) if isinstance(bind, AsyncEngine) else None
+
+
 @asynccontextmanager
-async def transaction(
-    sessions: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[AsyncSession]:
-    """One unit of work: commit on success, roll back on any error."""
-    async with sessions() as session, session.begin():
+async def writing(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One unit of work that writes: commit on success, roll back on any error.
+
+    SQLite has one writer at a time. Its own busy handler wakes waiting writers by polling with
+    growing sleeps (1-100 ms), which leaves the lock idle while they sleep; within one process a
+    FIFO asyncio lock hands it over at once and in arrival order. Other processes (a
+    ``casevoice worker``, the CLI) still wait on busy_timeout as before. PostgreSQL needs none.
+    """
+    gate = _gate(sessions)
+    if gate is None:
+        async with sessions() as session, session.begin():
+            yield session
+        return
+    async with gate, sessions() as session, session.begin():
         yield session
+
+
+@asynccontextmanager
+async def reading(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session that only reads: on SQLite it never takes (or waits for) the write lock."""
+    async with sessions() as session:
+        await session.connection(execution_options={READ_ONLY: True})
+        yield session
+
+
+transaction = writing
 
 
 def alembic_config(url: str) -> Config:

@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -142,9 +144,14 @@ class Inbox:
     @staticmethod
     async def remember_messages(session: AsyncSession, chat_key: str,
                                 message_ids: Sequence[int]) -> None:
-        for message_id in message_ids:
-            if await session.get(ChatMessage, (chat_key, message_id)) is None:
-                session.add(ChatMessage(chat_key=chat_key, message_id=message_id))
+        if not message_ids:
+            return
+        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        now = utcnow()
+        await session.execute(insert(ChatMessage).values(
+            [{"chat_key": chat_key, "message_id": m, "sent_at": now} for m in message_ids]
+        ).on_conflict_do_nothing())
 
     @staticmethod
     async def recent_messages(session: AsyncSession, chat_key: str,

@@ -23,6 +23,8 @@ from storage.errors import KeyShreddedError
 from storage.keyfile import KeyProvider
 from storage.tables import DataKeyRow, ShreddedKey, utcnow
 
+_CACHE = "casevoice_data_keys"
+
 
 class ShredLedger:
     """Append-only file of shredded key ids (no content, ids only)."""
@@ -70,16 +72,26 @@ class Keyring:
         return key
 
     async def get(self, session: AsyncSession, key_id: str) -> DataKey:
+        """Unwrap a data key. Cached for the life of one session (one unit of work) only, so a
+        key shredded by another unit of work is never served from a cache afterwards."""
+        cache: dict[str, DataKey] = session.info.setdefault(_CACHE, {})
+        if key_id in cache:
+            return cache[key_id]
         row = await session.get(DataKeyRow, key_id)
         if row is None:
             raise KeyShreddedError(f"data key {key_id} is shredded or unknown")
-        return unwrap_key(row.kek_id, self.provider.kek(row.kek_id), row.id, row.wrapped)
+        key = unwrap_key(row.kek_id, self.provider.kek(row.kek_id), row.id, row.wrapped)
+        cache[key_id] = key
+        return key
 
     async def shred(self, session: AsyncSession, key_ids: Iterable[str], reason: str) -> int:
         """Destroy data keys: everything sealed under them becomes unreadable for good."""
         ids = sorted(set(key_ids))
         if not ids:
             return 0
+        cache = session.info.get(_CACHE, {})
+        for key_id in ids:
+            cache.pop(key_id, None)
         if self.ledger is not None:
             # Written first on purpose: if the commit then fails, a later reshred finishes the
             # job; the opposite order could forget a shredding the person asked for.

@@ -10,7 +10,7 @@ import json
 from collections import defaultdict
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, update
+from sqlalchemy import CursorResult, case, false, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -47,24 +47,23 @@ class AnswerStore:
                        version_source: str = "typed", author: str = "participant",
                        model_id: str | None = None, versioned: bool = True) -> Answer | None:
         """Store one part. ``None`` if this source (an update) was stored already."""
-        if source_key is not None:
-            seen = await session.execute(select(Answer.id).where(
-                col(Answer.interview_id) == interview.id, col(Answer.source_key) == source_key))
-            if seen.first() is not None:
-                return None
+        seen = func.count(case((col(Answer.source_key) == source_key, 1))) \
+            if source_key is not None else func.count(case((false(), 1)))
+        total, duplicates = (await session.execute(
+            select(func.count(), seen).select_from(Answer)
+            .where(col(Answer.interview_id) == interview.id)
+        )).one()
+        if duplicates:
+            return None
         key = await self._key(session, interview)
-        seq = (await session.execute(
-            select(func.count()).select_from(Answer).where(col(Answer.interview_id) == interview.id)
-        )).scalar_one()
         answer = Answer(interview_id=interview.id, prompt_id=prompt_id,
-                        script_hash=interview.script_hash, kind=kind, seq=int(seq),
+                        script_hash=interview.script_hash, kind=kind, seq=int(total),
                         source_key=source_key)
         answer.text_ct = FieldCipher.encrypt_text(key, text, FieldRef("answers", answer.id,
                                                                         "text"))
         session.add(answer)
-        await session.flush()
         if versioned:
-            await self._version(session, key, answer, text, version_source, author, model_id)
+            self._add_version(session, key, answer, 1, text, version_source, author, model_id)
         return answer
 
     async def set_text(self, session: AsyncSession, interview: Interview, answer: Answer,
@@ -84,7 +83,12 @@ class AnswerStore:
             select(func.count()).select_from(AnswerVersionRow)
             .where(col(AnswerVersionRow.answer_id) == answer.id)
         )).scalar_one() + 1
-        row = AnswerVersionRow(answer_id=answer.id, version=int(number), source=source,
+        self._add_version(session, key, answer, int(number), text, source, author, model_id)
+
+    @staticmethod
+    def _add_version(session: AsyncSession, key: DataKey, answer: Answer, number: int,
+                     text: str, source: str, author: str, model_id: str | None) -> None:
+        row = AnswerVersionRow(answer_id=answer.id, version=number, source=source,
                                author=author, text_ct=b"", model_id=model_id)
         row.text_ct = FieldCipher.encrypt_text(key, text, FieldRef("answer_versions", row.id,
                                                                      "text"))

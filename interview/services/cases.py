@@ -15,6 +15,7 @@ from interview.script import InterviewScript, load_script
 from interview.services.errors import CaseError
 from storage.audit import AuditLog
 from storage.crypto import FieldRef
+from storage.db import reading, writing
 from storage.tables import (
     Answer,
     Case,
@@ -93,7 +94,7 @@ class CaseService:
         validate_case_ref(ref)
         if not recipients:
             raise CaseError("a case needs at least one reviewer recipient (--recipient age1...)")
-        async with self.sessions() as session, session.begin():
+        async with writing(self.sessions) as session:
             existing = await session.execute(select(col(Case.id)).where(col(Case.ref) == ref))
             if existing.first() is not None:
                 raise CaseError(f"case {ref} already exists")
@@ -130,7 +131,7 @@ class CaseService:
 
     async def blueprint(self, ref: str) -> CaseBlueprint:
         """A case's own scripts (decrypted YAML) and settings, to rehearse it elsewhere."""
-        async with self.sessions() as session:
+        async with reading(self.sessions) as session:
             case = await self.get(session, ref)
             rows = (await session.execute(
                 select(CaseScript).where(col(CaseScript.case_id) == case.id)
@@ -145,7 +146,7 @@ class CaseService:
                                  case.delete_answers_from_chat, case.include_audio)
 
     async def list(self) -> list[tuple[Case, int]]:
-        async with self.sessions() as session:
+        async with reading(self.sessions) as session:
             counts = (
                 select(col(Participant.case_id), func.count().label("n"))
                 .group_by(col(Participant.case_id)).subquery()
@@ -158,7 +159,7 @@ class CaseService:
             return [(case, int(n)) for case, n in rows.all()]
 
     async def summary(self, ref: str) -> CaseSummary:
-        async with self.sessions() as session:
+        async with reading(self.sessions) as session:
             case = await self.get(session, ref)
             recipients = (await session.execute(
                 select(col(ReviewerRecipient.recipient))

@@ -23,6 +23,7 @@ from interview.services.errors import CaseError
 from interview.services.scripts import ScriptCatalog
 from storage.audit import AuditLog
 from storage.crypto import FieldRef
+from storage.db import writing
 from storage.tables import Case, Interview, Invite, Participant, RateCounter, utcnow
 from storage.vault import Vault
 
@@ -72,7 +73,7 @@ class InviteService:
         if not 1 <= expires_days <= 365:
             raise CaseError("--expires must be between 1 and 365 days")
         code = new_invite_code()
-        async with self.sessions() as session, session.begin():
+        async with writing(self.sessions) as session:
             case = (await session.execute(select(Case).where(col(Case.ref) == case_ref))
                     ).scalars().first()
             if case is None:

@@ -23,14 +23,24 @@ class ScriptCatalog:
         self.vault = vault
         self._cache: dict[str, InterviewScript] = {}
         self._builtins: dict[str, InterviewScript] = {}
+        # Which script hash a case uses per role (None: the shipped one). A case's scripts are
+        # fixed when the case is created, so this never goes stale.
+        self._case_hash: dict[tuple[str, str], str | None] = {}
 
     async def for_case(self, session: AsyncSession, case: Case, role: str) -> InterviewScript:
+        known = self._case_hash.get((case.id, role), "?")
+        if known is None:
+            return self.builtin(role)
+        if known != "?" and known in self._cache:
+            return self._cache[known]
         row = (await session.execute(
             select(CaseScript)
             .where(col(CaseScript.case_id) == case.id, col(CaseScript.role) == role)
         )).scalars().first()
         if row is None:
+            self._case_hash[(case.id, role)] = None
             return self.builtin(role)
+        self._case_hash[(case.id, role)] = row.content_hash
         cached = self._cache.get(row.content_hash)
         if cached is not None:
             return cached

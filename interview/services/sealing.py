@@ -22,6 +22,7 @@ from interview.render import render_markdown
 from interview.statement import Statement
 from storage.audit import AuditLog
 from storage.crypto import FieldRef
+from storage.db import reading, writing
 from storage.evidence import EvidenceWriter, StatementBundle
 from storage.tables import (
     Answer,
@@ -57,7 +58,7 @@ class SealingService:
         self._lock = asyncio.Lock()
 
     async def _bundle(self, statement_id: str) -> tuple[StatementBundle, list[str]] | None:
-        async with self.sessions() as session:
+        async with reading(self.sessions) as session:
             row = await session.get(StatementRow, statement_id)
             if row is None or row.state != "submitted" or row.body_ct is None \
                     or row.interview_id is None:
@@ -106,7 +107,7 @@ class SealingService:
             bundle, recipients = prepared
             result = await asyncio.to_thread(self.writer.seal_statement, bundle, recipients)
             del bundle
-            async with self.sessions() as session, session.begin():
+            async with writing(self.sessions) as session:
                 row = await session.get(StatementRow, statement_id)
                 if row is None:
                     return None
@@ -166,7 +167,7 @@ class SealingService:
                                 {"statement": statement.id})
 
     async def pending(self) -> list[str]:
-        async with self.sessions() as session:
+        async with reading(self.sessions) as session:
             rows = await session.execute(select(StatementRow.id).where(
                 col(StatementRow.state) == "submitted"))
             return [str(r) for r in rows.scalars()]

@@ -28,6 +28,7 @@ from interview.services.answer_store import AnswerStore
 from interview.services.replies import Say
 from interview.services.voice import failed_buttons, heard_say
 from storage.crypto import FieldRef
+from storage.db import reading, writing
 from storage.errors import CaseVoiceError, KeyShreddedError
 from storage.jobs import JobQueue, TranscriptionJob
 from storage.tables import Answer, AudioBlob, Interview
@@ -77,12 +78,12 @@ class TranscriptionLoop:
             task.cancel()
 
     async def _claim_some(self, free: int) -> None:
-        async with self.sessions() as session, session.begin():
+        async with writing(self.sessions) as session:
             candidates = await JobQueue.claimable(session, limit=free * 2)
         for job_id in candidates:
             if free <= 0:
                 break
-            async with self.sessions() as session, session.begin():
+            async with writing(self.sessions) as session:
                 won = await JobQueue.claim(session, job_id, self.lease)
             if won:
                 free -= 1
@@ -102,14 +103,14 @@ class TranscriptionLoop:
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 4)
             try:
-                async with self.sessions() as session, session.begin():
+                async with writing(self.sessions) as session:
                     if not await JobQueue.renew(session, job_id, self.lease):
                         return  # finished (or taken over): nothing left to keep
             except Exception as exc:  # noqa: BLE001 - the next beat tries again
                 log.warning("job %s: lease renewal failed: %s", job_id, type(exc).__name__)
 
     async def _load(self, job_id: str) -> tuple[TranscriptionJob, bytes, int] | None:
-        async with self.sessions() as session:
+        async with reading(self.sessions) as session:
             job = await session.get(TranscriptionJob, job_id)
             interview = await session.get(Interview, job.interview_id) if job else None
             blob = await session.get(AudioBlob, job.audio_id) if job else None
@@ -129,7 +130,7 @@ class TranscriptionLoop:
         except KeyShreddedError:
             loaded = None  # withdrawn or deleted meanwhile: nothing to transcribe
         if loaded is None:
-            async with self.sessions() as session, session.begin():
+            async with writing(self.sessions) as session:
                 job = await session.get(TranscriptionJob, job_id)
                 if job is not None:
                     await JobQueue.finish(session, job, "cancelled")
@@ -161,14 +162,14 @@ class TranscriptionLoop:
                  time.perf_counter() - started)
         if say is not None:
             await self._safely(self.notifier.finished(chat_id, job_id, say))
-            async with self.sessions() as session, session.begin():
+            async with writing(self.sessions) as session:
                 stored = await session.get(TranscriptionJob, job_id)
                 if stored is not None:
                     stored.notified = True
                     session.add(stored)
 
     async def _store(self, job_id: str, transcript: Transcript) -> Say | None:
-        async with self.sessions() as session, session.begin():
+        async with writing(self.sessions) as session:
             job = await session.get(TranscriptionJob, job_id)
             interview = await session.get(Interview, job.interview_id) if job else None
             answer = await session.get(Answer, job.answer_id) if job else None
@@ -192,7 +193,7 @@ class TranscriptionLoop:
     async def _failed(self, job_id: str, chat_id: int, exc: TranscriptionError) -> None:
         """Bad audio is final (told at once); a crash or timeout is retried a few times."""
         final = isinstance(exc, AudioError | SilenceError)
-        async with self.sessions() as session, session.begin():
+        async with writing(self.sessions) as session:
             job = await session.get(TranscriptionJob, job_id)
             if job is None:
                 return
