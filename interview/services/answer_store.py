@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, case, false, func, update
 from sqlmodel import col, select
@@ -19,6 +19,9 @@ from storage.crypto import DataKey, FieldCipher, FieldRef
 from storage.tables import Answer, Interview, utcnow
 from storage.tables import AnswerVersion as AnswerVersionRow
 from storage.vault import Vault
+
+if TYPE_CHECKING:
+    from interview.services.context import Ctx
 
 WHEN_SEPARATORS = (" - ", " – ", " — ", ":", "\n")
 
@@ -105,6 +108,15 @@ class AnswerStore:
         await self.set_text(session, interview, answer, text, source="typed",
                             author="participant")
         return True
+
+    async def prepare_for_part(self, session: AsyncSession, ctx: Ctx, prompt_id: str) -> None:
+        """Before a new typed or spoken part: the first part of an edit replaces the old
+        answer (kept as superseded), and a skipped prompt counts as answered after all."""
+        if ctx.pos.edit_fresh:
+            await self.supersede(session, ctx.interview, prompt_id)
+            ctx.pos.edit_fresh = False
+        if prompt_id in ctx.pos.skipped:
+            ctx.pos.skipped.remove(prompt_id)
 
     async def set_choice(self, session: AsyncSession, interview: Interview, prompt_id: str,
                          values: list[str]) -> None:

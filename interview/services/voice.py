@@ -73,11 +73,7 @@ class VoiceService:
         prompt = ctx.script.prompt(cursor.prompt_id)
         if prompt.kind == "choice" or not prompt.allow_voice:
             return Outcome().say(P.VOICE_NOT_HERE)
-        if ctx.pos.edit_fresh:
-            await self.answers.supersede(session, ctx.interview, prompt.id)
-            ctx.pos.edit_fresh = False
-        if prompt.id in ctx.pos.skipped:
-            ctx.pos.skipped.remove(prompt.id)
+        await self.answers.prepare_for_part(session, ctx, prompt.id)
         answer = await self.answers.add_part(session, ctx.interview, prompt.id, "voice", "",
                                              source_key=note.source_key, versioned=False)
         if answer is None:

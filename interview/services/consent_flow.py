@@ -1,0 +1,88 @@
+"""The introduction and the three separate consent questions, one message at a time."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from interview.consent import ConsentKey
+from interview.consent_texts import BUTTON_CONTINUE, BUTTON_NOT_NOW, BUTTON_TELL_ME_MORE
+from interview.services import phrases as P
+from interview.services.context import Ctx
+from interview.services.lifecycle import Lifecycle, texts_for
+from interview.services.replies import Button, Outcome
+from storage.audit import AuditLog
+from storage.tables import utcnow
+
+CONSENT_ORDER: tuple[ConsentKey, ...] = ("take_part", "quote", "anonymised_publication")
+CONSENT_STATES = ("intro", "consent", "declined")
+
+
+class ConsentFlow:
+    def __init__(self, audit: AuditLog, life: Lifecycle) -> None:
+        self.audit = audit
+        self.life = life
+
+    def intro(self, ctx: Ctx, *, more: bool = False) -> Outcome:
+        texts = texts_for(ctx)
+        pages = texts.tell_me_more if more else texts.intro
+        out = Outcome()
+        for page in pages[:-1]:
+            out.say(page)
+        buttons = [Button(BUTTON_CONTINUE, "ok")]
+        if not more:
+            buttons.append(Button(BUTTON_TELL_ME_MORE, "more"))
+        out.say(pages[-1], tuple(buttons), (Button(BUTTON_NOT_NOW, "notnow"),))
+        return out
+
+    def current(self, ctx: Ctx) -> Outcome:
+        """The intro or the consent question the person is at (after a pause, or a stray
+        message while consent is being asked)."""
+        step = ctx.pos.consent_step or "intro"
+        if step == "intro" or ctx.state == "declined":
+            return self.intro(ctx)
+        question = texts_for(ctx).question(cast(ConsentKey, step))
+        return Outcome().say(
+            question.text,
+            (Button(question.yes_label, "cy", step),),
+            (Button(question.no_label, "cn", step),),
+            (Button(BUTTON_TELL_ME_MORE, "cm", step),),
+        )
+
+    async def press(self, session: AsyncSession, ctx: Ctx, action: str,
+                    arg: str) -> Outcome | None:
+        """A consent button. ``None`` when consent is complete: the interview starts."""
+        texts = texts_for(ctx)
+        if action == "more":
+            return self.intro(ctx, more=True)
+        if action == "notnow":
+            return Outcome().say(texts.not_now)
+        if action == "ok":
+            ctx.pos.consent_step = "take_part"
+            ctx.save(session, "consent")
+            return self.current(ctx)
+        if arg != ctx.pos.consent_step or arg not in CONSENT_ORDER:
+            return Outcome(toast=P.STALE_BUTTON, clear_pressed=False)
+        key: ConsentKey = arg
+        question = texts.question(key)
+        if action == "cm":
+            return Outcome(clear_pressed=False).say(question.more)
+        agreed = action == "cy"
+        if question.required and not agreed:
+            ctx.pos.consent_step = "intro"
+            ctx.save(session, "declined")
+            await self.audit.append(session, "participant", "consent.declined",
+                                    {"interview": ctx.interview.id})
+            return Outcome().say(texts.declined)
+        ctx.pos.consent[key] = agreed
+        following = CONSENT_ORDER.index(key) + 1
+        if following < len(CONSENT_ORDER):
+            ctx.pos.consent_step = CONSENT_ORDER[following]
+            ctx.save(session, "consent")
+            return self.current(ctx)
+        ctx.pos.consent_step = None
+        ctx.interview.started_at = ctx.interview.started_at or utcnow()
+        ctx.save(session, "interview")
+        await self.life.record_consent(session, ctx, "enrolment")
+        return None
