@@ -9,6 +9,7 @@ so that restoring an old database backup can be followed by ``casevoice keys res
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -94,8 +95,9 @@ class Keyring:
             cache.pop(key_id, None)
         if self.ledger is not None:
             # Written first on purpose: if the commit then fails, a later reshred finishes the
-            # job; the opposite order could forget a shredding the person asked for.
-            self.ledger.append(ids, reason)
+            # job; the opposite order could forget a shredding the person asked for. (fsync:
+            # off the event loop.)
+            await asyncio.to_thread(self.ledger.append, ids, reason)
         result = cast(CursorResult[Any], await session.execute(
             delete(DataKeyRow).where(col(DataKeyRow.id).in_(ids))))
         known = set((await session.execute(select(col(ShreddedKey.key_id)).where(
