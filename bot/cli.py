@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -16,7 +18,7 @@ from bot.cli_admin import audit_app, init, keys_app
 from bot.cli_cases import case_app, invite_app
 from bot.logging import configure_logging
 from bot.rehearse import rehearse
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from review.cli import build_review_app
 from storage.errors import CaseVoiceError
 
@@ -46,42 +48,37 @@ app.add_typer(build_review_app(default_store=_default_evidence_store), name="rev
               help="The reviewer's side: keys, pull, verify.")
 
 
-@app.command("run")
-def run_command() -> None:
-    """Run the bot (long polling) against CASEVOICE_TELEGRAM_API."""
+def _serve(what: str, main: Callable[[Settings], Coroutine[Any, Any, None]]) -> None:
+    """Run a long-lived part (the bot, the workers): logs at the configured level, and any
+    failure ends as one line, never a traceback that could carry SQL parameters."""
     import asyncio
 
-    from bot.app import run_bot
     from bot.cli_support import fail, settings_or_fail
-    from storage.errors import CaseVoiceError
 
     settings = settings_or_fail()
     configure_logging(settings.log_level)
     try:
-        asyncio.run(run_bot(settings))
+        asyncio.run(main(settings))
     except CaseVoiceError as exc:
         fail(str(exc))
-    except Exception as exc:  # noqa: BLE001 - one line, never a traceback with SQL parameters
-        fail(f"the bot stopped: {type(exc).__name__}")
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        fail(f"the {what} stopped: {type(exc).__name__}")
+
+
+@app.command("run")
+def run_command() -> None:
+    """Run the bot (long polling) against CASEVOICE_TELEGRAM_API."""
+    from bot.app import run_bot
+
+    _serve("bot", run_bot)
 
 
 @app.command("worker")
 def worker_command() -> None:
     """Run transcription workers only (they share the database and keys with the bot)."""
-    import asyncio
-
     from bot.app import run_worker
-    from bot.cli_support import fail, settings_or_fail
-    from storage.errors import CaseVoiceError
 
-    settings = settings_or_fail()
-    configure_logging(settings.log_level)
-    try:
-        asyncio.run(run_worker(settings))
-    except CaseVoiceError as exc:
-        fail(str(exc))
-    except Exception as exc:  # noqa: BLE001
-        fail(f"the worker stopped: {type(exc).__name__}")
+    _serve("worker", run_worker)
 
 
 @app.command("sandbox")

@@ -22,7 +22,6 @@ from tests.e2e.voice_helpers import (
     CRASH_POINTS,
     answer_id,
     audio_needle,
-    clip,
     crash_sealing,
     files_under,
     heard,
@@ -39,6 +38,7 @@ from tests.e2e.voice_helpers import (
     words,
 )
 from tests.e2e.world import CASE_REF, World
+from tests.unit.transcription.helpers import clip
 
 pytestmark = pytest.mark.slow
 

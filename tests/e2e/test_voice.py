@@ -24,10 +24,8 @@ from tests.e2e.voice_helpers import (
     HEARING,
     TmpWatch,
     answer_id,
-    audio_dir,
     audio_needle,
     button,
-    clip,
     files_under,
     heard,
     parts_of,
@@ -44,6 +42,7 @@ from tests.e2e.voice_helpers import (
     words,
 )
 from tests.e2e.world import CASEVOICE, World
+from tests.unit.transcription.helpers import audio_dir, clip
 
 pytestmark = pytest.mark.slow
 

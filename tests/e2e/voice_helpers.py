@@ -25,6 +25,7 @@ import numpy as np
 
 from tests.e2e.people import Message, Person
 from tests.e2e.world import CASE_REF, CASEVOICE, World
+from tests.unit.transcription.helpers import reference as shared_reference
 
 HEARD = "Here is what I heard"
 HEARING = "Listening to your voice note"
@@ -36,21 +37,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 # -- audio --------------------------------------------------------------------------------------
 
-def audio_dir() -> Path:
-    """``shared/audio``, found by walking up from this file (fallback /work/shared/audio)."""
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "audio"
-        if candidate.is_dir():
-            return candidate
-    return Path("/work/shared/audio")
-
-
-def clip(name: str) -> bytes:
-    return (audio_dir() / f"{name}.ogg").read_bytes()
-
-
 def reference(name: str) -> str:
-    return (audio_dir() / f"{name}.txt").read_text(encoding="utf-8").strip()
+    return shared_reference(name).strip()
 
 
 def clip_seconds(data: bytes) -> float:
