@@ -89,13 +89,19 @@ async def run_transcription(settings: Settings, container: Container, bot: Bot,
         await pool.close()
 
 
-async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """``casevoice worker``: transcription only, for deployments that scale workers out."""
+def stop_on_signals(stop: asyncio.Event | None) -> asyncio.Event:
+    """The event a runner waits on; SIGINT and SIGTERM set it for a clean shutdown."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """``casevoice worker``: transcription only, for deployments that scale workers out."""
+    stop = stop_on_signals(stop)
     container = await Container.open(settings)
     bot = build_bot(settings)
     try:
@@ -106,11 +112,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
 
 
 async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals(stop)
     container = await Container.open(settings, with_evidence=True)
     bot = build_bot(settings)
     try:

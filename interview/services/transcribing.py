@@ -109,16 +109,27 @@ class TranscriptionLoop:
             except Exception as exc:  # noqa: BLE001 - the next beat tries again
                 log.warning("job %s: lease renewal failed: %s", job_id, type(exc).__name__)
 
+    @staticmethod
+    async def _job_and_interview(session: AsyncSession, job_id: str
+                                 ) -> tuple[TranscriptionJob, Interview, str] | None:
+        """The job, its interview and that interview's data key id; None if any is gone
+        (withdrawn, deleted or shredded meanwhile)."""
+        job = await session.get(TranscriptionJob, job_id)
+        interview = await session.get(Interview, job.interview_id) if job else None
+        if job is None or interview is None or interview.dek_id is None:
+            return None
+        return job, interview, interview.dek_id
+
     async def _load(self, job_id: str) -> tuple[TranscriptionJob, bytes, int] | None:
         async with reading(self.sessions) as session:
-            job = await session.get(TranscriptionJob, job_id)
-            interview = await session.get(Interview, job.interview_id) if job else None
-            blob = await session.get(AudioBlob, job.audio_id) if job else None
-            if job is None or interview is None or blob is None or interview.dek_id is None:
+            found = await self._job_and_interview(session, job_id)
+            blob = await session.get(AudioBlob, found[0].audio_id) if found else None
+            if found is None or blob is None:
                 return None
-            data = await self.vault.open(session, interview.dek_id,
+            job, _interview, dek_id = found
+            data = await self.vault.open(session, dek_id,
                                          FieldRef("audio_blobs", blob.id, "data"), blob.data_ct)
-            chat = await self.vault.open(session, interview.dek_id,
+            chat = await self.vault.open(session, dek_id,
                                          FieldRef("transcription_jobs", job.id, "chat"),
                                          job.chat_ct or b"")
             return job, data, int(chat)
@@ -170,17 +181,17 @@ class TranscriptionLoop:
 
     async def _store(self, job_id: str, transcript: Transcript) -> Say | None:
         async with writing(self.sessions) as session:
-            job = await session.get(TranscriptionJob, job_id)
-            interview = await session.get(Interview, job.interview_id) if job else None
-            answer = await session.get(Answer, job.answer_id) if job else None
-            if job is None or interview is None or answer is None or interview.dek_id is None:
+            found = await self._job_and_interview(session, job_id)
+            answer = await session.get(Answer, found[0].answer_id) if found else None
+            if found is None or answer is None:
                 return None
+            job, interview, dek_id = found
             body = json.dumps(asdict(transcript), separators=(",", ":"))
             row = TranscriptRow(audio_id=job.audio_id, model_id=transcript.model_id,
                                 model_sha256=transcript.model_sha256,
                                 language=transcript.language, duration_s=transcript.duration,
                                 body_ct=b"")
-            row.body_ct = await self.vault.seal_text(session, interview.dek_id,
+            row.body_ct = await self.vault.seal_text(session, dek_id,
                                                      FieldRef("transcripts", row.id, "body"),
                                                      body)
             session.add(row)
