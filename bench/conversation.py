@@ -69,8 +69,12 @@ def percentiles(name: str, values: list[float]) -> dict[str, float]:
     def pick(q: float) -> float:
         return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
-    return {f"{name}_p50": pick(0.50), f"{name}_p95": pick(0.95), f"{name}_p99": pick(0.99),
-            f"{name}_max": ordered[-1]}
+    return {
+        f"{name}_p50": pick(0.50),
+        f"{name}_p95": pick(0.95),
+        f"{name}_p99": pick(0.99),
+        f"{name}_max": ordered[-1],
+    }
 
 
 def free_port() -> int:
@@ -81,9 +85,13 @@ def free_port() -> int:
 
 def env_for(data_dir: Path, api: str | None, log_level: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CASEVOICE_")}
-    env.update(CASEVOICE_DATA_DIR=str(data_dir), CASEVOICE_BOT_TOKEN=TOKEN,
-               CASEVOICE_BOT_USERNAME="casevoice_sandbox_bot", CASEVOICE_LOG_LEVEL=log_level,
-               CASEVOICE_TRANSCRIPTION_WORKERS="0")
+    env.update(
+        CASEVOICE_DATA_DIR=str(data_dir),
+        CASEVOICE_BOT_TOKEN=TOKEN,
+        CASEVOICE_BOT_USERNAME="casevoice_sandbox_bot",
+        CASEVOICE_LOG_LEVEL=log_level,
+        CASEVOICE_TRANSCRIPTION_WORKERS="0",
+    )
     if api is not None:
         env["CASEVOICE_TELEGRAM_API"] = api
     return env
@@ -92,8 +100,12 @@ def env_for(data_dir: Path, api: str | None, log_level: str) -> dict[str, str]:
 async def prepare(data_dir: Path, participants: int) -> list[str]:
     """`casevoice init`, a case and one invite per participant; returns the invite codes."""
     init = await asyncio.create_subprocess_exec(
-        CASEVOICE, "init", env=env_for(data_dir, None, "WARNING"),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        CASEVOICE,
+        "init",
+        env=env_for(data_dir, None, "WARNING"),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
     _, err = await init.communicate()
     if init.returncode != 0:
         raise SystemExit(f"casevoice init failed: {err.decode()}")
@@ -106,12 +118,17 @@ async def prepare(data_dir: Path, participants: int) -> list[str]:
     settings = load_settings(data_dir=data_dir, bot_username="casevoice_sandbox_bot")
     async with await Container.open(settings, run_migrations=False) as container:
         await container.cases.create(CASE_REF, [recipient])
-        return [(await container.invites.create(CASE_REF, "family")).code
-                for _ in range(participants)]
+        return [
+            (await container.invites.create(CASE_REF, "family")).code for _ in range(participants)
+        ]
 
 
-async def wait_for(check: Callable[[], Awaitable[bool]], timeout: float,  # noqa: ASYNC109
-                   what: str, every: float = 0.05) -> None:
+async def wait_for(
+    check: Callable[[], Awaitable[bool]],
+    timeout: float,  # noqa: ASYNC109
+    what: str,
+    every: float = 0.05,
+) -> None:
     deadline = time.monotonic() + timeout
     while not await check():
         if time.monotonic() > deadline:
@@ -129,16 +146,20 @@ async def has_button(client: SandboxClient, chat_id: int, data: str) -> bool:
 
 async def enrol(client: SandboxClient, user_id: int, code: str) -> None:
     """/start, Continue, and yes to the three consent questions."""
-    steps = [("ok", "cy:take_part"), ("cy:take_part", "cy:quote"),
-             ("cy:quote", "cy:anonymised_publication"),
-             ("cy:anonymised_publication", "done:relationship")]
+    steps = [
+        ("ok", "cy:take_part"),
+        ("cy:take_part", "cy:quote"),
+        ("cy:quote", "cy:anonymised_publication"),
+        ("cy:anonymised_publication", "done:relationship"),
+    ]
     await client.send_command(user_id, "start", code)
     await wait_for(lambda: has_button(client, user_id, "ok"), 60, "intro", 0.2)
     for press, then in steps:
         await client.press_button(user_id, data=press)
         if then.startswith("done:"):
-            await wait_for(lambda: has_button(client, user_id, "pause:relationship"), 60,
-                           "first prompt", 0.2)
+            await wait_for(
+                lambda: has_button(client, user_id, "pause:relationship"), 60, "first prompt", 0.2
+            )
         else:
             await wait_for(lambda t=then: has_button(client, user_id, t), 60, press, 0.2)
 
@@ -160,8 +181,9 @@ async def quiet(client: SandboxClient, settle: float = 0.4, timeout: float = 120
             raise TimeoutError("the bot never went quiet")
 
 
-def first_reply(log: list[dict[str, Any]], chat_id: int, since: float,
-                starts: str | None = None) -> float | None:
+def first_reply(
+    log: list[dict[str, Any]], chat_id: int, since: float, starts: str | None = None
+) -> float | None:
     for entry in log:
         params = entry.get("params") or {}
         if params.get("chat_id") != chat_id or entry["time"] < since:
@@ -171,10 +193,15 @@ def first_reply(log: list[dict[str, Any]], chat_id: int, since: float,
     return None
 
 
-async def measured_round(client: SandboxClient, users: list[int],
-                         act: Callable[[int], Awaitable[dict[str, Any]]], method: str,
-                         starts: str | None, figures: list[float],
-                         spread: float = 0.0) -> tuple[int, float]:
+async def measured_round(
+    client: SandboxClient,
+    users: list[int],
+    act: Callable[[int], Awaitable[dict[str, Any]]],
+    method: str,
+    starts: str | None,
+    figures: list[float],
+    spread: float = 0.0,
+) -> tuple[int, float]:
     """Everyone acts at once (or within ``spread`` seconds, at random moments, as people
     typing at their own pace do); per person, accepted → first matching reply."""
     base = (await client.counts()).get(method, 0)
@@ -214,8 +241,15 @@ async def one_run(args: argparse.Namespace, run: int) -> RunFigures:
         codes = await prepare(data_dir, args.participants)
         port = free_port()
         sandbox = await asyncio.create_subprocess_exec(
-            PYTHON, "-m", "sandbox", "--port", str(port), cwd=str(ROOT),
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            PYTHON,
+            "-m",
+            "sandbox",
+            "--port",
+            str(port),
+            cwd=str(ROOT),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
         procs.append(sandbox)
         url = f"http://127.0.0.1:{port}"
         client = SandboxClient(url)
@@ -223,8 +257,12 @@ async def one_run(args: argparse.Namespace, run: int) -> RunFigures:
             await wait_for(lambda: _healthy(client), 30, "sandbox start")
             with (work / "bot.log").open("wb") as log:
                 bot = await asyncio.create_subprocess_exec(
-                    CASEVOICE, "run", env=env_for(data_dir, url, args.log_level), stdout=log,
-                    stderr=asyncio.subprocess.STDOUT)
+                    CASEVOICE,
+                    "run",
+                    env=env_for(data_dir, url, args.log_level),
+                    stdout=log,
+                    stderr=asyncio.subprocess.STDOUT,
+                )
             procs.append(bot)
 
             async def polling() -> bool:
@@ -233,10 +271,11 @@ async def one_run(args: argparse.Namespace, run: int) -> RunFigures:
             await wait_for(polling, 60, "bot start")
             users = [FIRST_USER + i for i in range(args.participants)]
             started = time.monotonic()
-            await asyncio.gather(*(enrol(client, u, c) for u, c in zip(users, codes,
-                                                                       strict=True)))
-            print(f"  run {run}: {len(users)} enrolled in {time.monotonic() - started:.1f}s",
-                  flush=True)
+            await asyncio.gather(*(enrol(client, u, c) for u, c in zip(users, codes, strict=True)))
+            print(
+                f"  run {run}: {len(users)} enrolled in {time.monotonic() - started:.1f}s",
+                flush=True,
+            )
             await quiet(client)
             figures = RunFigures()
             for number in range(1, args.rounds + 1):
@@ -245,17 +284,19 @@ async def one_run(args: argparse.Namespace, run: int) -> RunFigures:
                 async def answer(user: int, n: int = number) -> dict[str, Any]:
                     return await client.send_text(user, f"Answer {n} from a bench participant.")
 
-                replies, seconds = await measured_round(client, users, answer, "sendMessage",
-                                                        "Saved.", figures.text_ms, args.spread)
+                replies, seconds = await measured_round(
+                    client, users, answer, "sendMessage", "Saved.", figures.text_ms, args.spread
+                )
                 figures.replies += replies
                 figures.round_seconds.append(seconds)
                 if number < FREE_PROMPTS:
+
                     async def done(user: int, p: str = prompt) -> dict[str, Any]:
                         return await client.press_button(user, data=f"done:{p}")
 
                     replies, seconds = await measured_round(
-                        client, users, done, "sendMessage", "Question", figures.done_ms,
-                        args.spread)
+                        client, users, done, "sendMessage", "Question", figures.done_ms, args.spread
+                    )
                     figures.replies += replies
                     figures.round_seconds.append(seconds)
             violations = await client.violations()
@@ -297,8 +338,16 @@ async def _prompt(client: SandboxClient, user: int) -> str:
 
 
 def print_table(rows: list[dict[str, float]], title: str) -> None:
-    keys = ["text_p50", "text_p95", "text_p99", "text_max", "done_p50", "done_p95", "done_p99",
-            "throughput"]
+    keys = [
+        "text_p50",
+        "text_p95",
+        "text_p99",
+        "text_max",
+        "done_p50",
+        "done_p95",
+        "done_p99",
+        "throughput",
+    ]
     print(f"\n{title}")
     print("  " + "  ".join(f"{k:>10}" for k in keys))
     for row in rows:
@@ -307,9 +356,12 @@ def print_table(rows: list[dict[str, float]], title: str) -> None:
 
 async def main_async(args: argparse.Namespace) -> None:
     shape = f"spread over {args.spread:g}s" if args.spread else "all at the same instant"
-    print(f"{args.participants} participants ({shape}), {args.rounds} text rounds "
-          f"(Done after the first {FREE_PROMPTS - 1}), {args.repeat} run(s); "
-          f"milliseconds, throughput in replies/s", flush=True)
+    print(
+        f"{args.participants} participants ({shape}), {args.rounds} text rounds "
+        f"(Done after the first {FREE_PROMPTS - 1}), {args.repeat} run(s); "
+        f"milliseconds, throughput in replies/s",
+        flush=True,
+    )
     rows = []
     for run in range(1, args.repeat + 1):
         rows.append((await one_run(args, run)).summary())
@@ -327,9 +379,13 @@ def main() -> None:
     parser.add_argument("--participants", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=6, help="text answers per participant")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--spread", type=float, default=0.0,
-                        help="seconds over which each round's messages arrive (0: all at once, "
-                        "the worst case; e.g. 10: people answering at their own pace)")
+    parser.add_argument(
+        "--spread",
+        type=float,
+        default=0.0,
+        help="seconds over which each round's messages arrive (0: all at once, "
+        "the worst case; e.g. 10: people answering at their own pace)",
+    )
     parser.add_argument("--log-level", default="WARNING", help="the bot's CASEVOICE_LOG_LEVEL")
     parser.add_argument("--keep", action="store_true", help="keep the data dir and bot log")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")

@@ -78,8 +78,9 @@ class Memory:
 
 
 def cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([CASEVOICE, *args], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        [CASEVOICE, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     if done.returncode != 0:
         raise SystemExit(f"casevoice {args[0]} failed: {done.stdout}{done.stderr}")
     return done.stdout
@@ -96,16 +97,16 @@ async def prepare(data_dir: Path, invites: int) -> list[str]:
     cli(env, "case", "create", CASE_REF, "--recipient", recipient.group(0))
     settings = load_settings(data_dir=data_dir, bot_username=BOT_USERNAME)
     async with await Container.open(settings, run_migrations=False) as container:
-        return [(await container.invites.create(CASE_REF, "family")).code
-                for _ in range(invites)]
+        return [(await container.invites.create(CASE_REF, "family")).code for _ in range(invites)]
 
 
 async def wait_ready(bot: BotProcess, timeout: float = 300.0) -> None:  # noqa: ASYNC109
     deadline = time.monotonic() + timeout
     while "worker(s) ready" not in bot.log_text():
         if time.monotonic() > deadline or (bot.proc and bot.proc.returncode is not None):
-            raise SystemExit("the bot's Whisper workers never became ready:\n"
-                             + bot.log_text()[-2000:])
+            raise SystemExit(
+                "the bot's Whisper workers never became ready:\n" + bot.log_text()[-2000:]
+            )
         await asyncio.sleep(0.2)
 
 
@@ -126,14 +127,18 @@ async def watch_memory(pid: int, memory: Memory, stop: asyncio.Event) -> None:
         await asyncio.sleep(0.25)
 
 
-def chat_texts(requests: list[dict[str, Any]], chat_id: int,
-               since: float) -> list[tuple[float, str]]:
+def chat_texts(
+    requests: list[dict[str, Any]], chat_id: int, since: float
+) -> list[tuple[float, str]]:
     """(time, text) of every sendMessage/editMessageText to `chat_id` from `since` on."""
     out = []
     for r in requests:
         params = r.get("params") or {}
-        if r["method"] in ("sendMessage", "editMessageText") and r["time"] >= since \
-                and str(params.get("chat_id")) == str(chat_id):
+        if (
+            r["method"] in ("sendMessage", "editMessageText")
+            and r["time"] >= since
+            and str(params.get("chat_id")) == str(chat_id)
+        ):
             out.append((float(r["time"]), str(params.get("text") or "")))
     return out
 
@@ -146,8 +151,14 @@ async def send_note(client: SandboxClient, note: Note, data: bytes) -> None:
 
 async def wait_heard(client: SandboxClient, notes: list[Note]) -> None:
     """Wait (event-driven) for each note's answer, then read exact times from the request log."""
-    await asyncio.gather(*(client.wait_for_bot_message(
-        n.user_id, contains=HEARD, after_message_id=n.message_id, timeout=290) for n in notes))
+    await asyncio.gather(
+        *(
+            client.wait_for_bot_message(
+                n.user_id, contains=HEARD, after_message_id=n.message_id, timeout=290
+            )
+            for n in notes
+        )
+    )
     requests = await client.requests()
     for note in notes:
         for at, text in chat_texts(requests, note.user_id, note.sent_at):
@@ -158,16 +169,22 @@ async def wait_heard(client: SandboxClient, notes: list[Note]) -> None:
                 note.text = text
 
 
-async def texting(client: SandboxClient, user_id: int, rounds: int,
-                  latencies: list[float], stop: asyncio.Event | None) -> None:
+async def texting(
+    client: SandboxClient,
+    user_id: int,
+    rounds: int,
+    latencies: list[float],
+    stop: asyncio.Event | None,
+) -> None:
     """Type answers one after another; latency = text accepted → the bot's reply appears."""
     for n in range(rounds):
         if stop is not None and stop.is_set():
             return
         sent = await client.send_text(user_id, f"A typed answer, part {n}.")
         accepted = time.time()
-        await client.wait_for_bot_message(user_id, contains="Saved",
-                                          after_message_id=int(sent["message_id"]), timeout=30)
+        await client.wait_for_bot_message(
+            user_id, contains="Saved", after_message_id=int(sent["message_id"]), timeout=30
+        )
         latencies.append(time.time() - accepted)
         await asyncio.sleep(0.3)
 
@@ -193,14 +210,18 @@ def print_notes(title: str, notes: list[Note], jobs: list[tuple[float, float]]) 
         assert n.heard is not None and n.first_words is not None
         mark = "ok" if n.heard <= n.target else "OVER"
         job = next((j for a, j in jobs if abs(a - n.seconds) < 0.15), float("nan"))
-        print(f"  {n.clip:<18}{n.seconds:>7.1f}s{n.first_words:>12.2f}s{n.heard:>7.2f}s"
-              f"{job:>7.2f}s{n.target:>7.2f}s  {mark}")
+        print(
+            f"  {n.clip:<18}{n.seconds:>7.1f}s{n.first_words:>12.2f}s{n.heard:>7.2f}s"
+            f"{job:>7.2f}s{n.target:>7.2f}s  {mark}"
+        )
     heard = [n.heard for n in notes if n.heard is not None]
     first = [n.first_words for n in notes if n.first_words is not None]
     ratio = [n.heard / n.target for n in notes if n.heard is not None]
-    print(f"  median: first words {statistics.median(first):.2f} s, heard "
-          f"{statistics.median(heard):.2f} s, heard/target {statistics.median(ratio):.2f} "
-          f"({sum(r <= 1 for r in ratio)}/{len(ratio)} within target)")
+    print(
+        f"  median: first words {statistics.median(first):.2f} s, heard "
+        f"{statistics.median(heard):.2f} s, heard/target {statistics.median(ratio):.2f} "
+        f"({sum(r <= 1 for r in ratio)}/{len(ratio)} within target)"
+    )
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -216,8 +237,11 @@ async def main(args: argparse.Namespace) -> None:
     sandbox = await start_sandbox("127.0.0.1", 0, create_app())
     client = SandboxClient(sandbox.url)
     env = bot_env(data_dir, sandbox.url)
-    env.update(CASEVOICE_WHISPER_MODEL=args.model, CASEVOICE_TRANSCRIPTION_WORKERS=str(
-        args.workers), CASEVOICE_LOG_LEVEL="INFO")
+    env.update(
+        CASEVOICE_WHISPER_MODEL=args.model,
+        CASEVOICE_TRANSCRIPTION_WORKERS=str(args.workers),
+        CASEVOICE_LOG_LEVEL="INFO",
+    )
     bot = BotProcess(env, root / "bot.log", client)
     memory = Memory()
     try:
@@ -225,8 +249,10 @@ async def main(args: argparse.Namespace) -> None:
         await bot.start()
         await wait_ready(bot)
         assert bot.proc is not None
-        print(f"bot ready with {args.workers} × {args.model} in "
-              f"{time.monotonic() - started:.1f} s (clips: {clips_dir})")
+        print(
+            f"bot ready with {args.workers} × {args.model} in "
+            f"{time.monotonic() - started:.1f} s (clips: {clips_dir})"
+        )
         stop_watch = asyncio.Event()
         watcher = asyncio.create_task(watch_memory(bot.proc.pid, memory, stop_watch))
 
@@ -238,9 +264,10 @@ async def main(args: argparse.Namespace) -> None:
 
         # Text replies with nothing else going on
         idle: list[float] = []
-        texters = people[1 + len(concurrent):]
-        await asyncio.gather(*(texting(client, p.user_id, args.rounds, idle, None)
-                               for p in texters))
+        texters = people[1 + len(concurrent) :]
+        await asyncio.gather(
+            *(texting(client, p.user_id, args.rounds, idle, None) for p in texters)
+        )
 
         # One note at a time
         sequential = []
@@ -252,37 +279,56 @@ async def main(args: argparse.Namespace) -> None:
         print_notes("one voice note at a time", sequential, job_times(bot.log_text()))
 
         # Four at once, while participants type
-        notes = [Note(name, seconds[name], people[1 + i].user_id)
-                 for i, name in enumerate(concurrent)]
+        notes = [
+            Note(name, seconds[name], people[1 + i].user_id) for i, name in enumerate(concurrent)
+        ]
         await asyncio.gather(*(send_note(client, n, audio[n.clip]) for n in notes))
         busy: list[float] = []
         stop_typing = asyncio.Event()
-        typing = [asyncio.create_task(texting(client, p.user_id, 1000, busy, stop_typing))
-                  for p in texters]
+        typing = [
+            asyncio.create_task(texting(client, p.user_id, 1000, busy, stop_typing))
+            for p in texters
+        ]
         await wait_heard(client, notes)
         stop_typing.set()
         await asyncio.gather(*typing)
         done_before = len(job_times(bot.log_text())) - len(notes)
-        print_notes(f"{len(notes)} voice notes at once ({args.workers} workers)", notes,
-                    job_times(bot.log_text())[done_before:])
+        print_notes(
+            f"{len(notes)} voice notes at once ({args.workers} workers)",
+            notes,
+            job_times(bot.log_text())[done_before:],
+        )
 
         stop_watch.set()
         await watcher
-        print(f"\ntext replies ({len(texters)} participants typing): idle p50 "
-              f"{pct(idle, 0.5) * 1000:.0f} ms p95 {pct(idle, 0.95) * 1000:.0f} ms (n={len(idle)});"
-              f" while {len(notes)} notes are transcribed p50 {pct(busy, 0.5) * 1000:.0f} ms "
-              f"p95 {pct(busy, 0.95) * 1000:.0f} ms (n={len(busy)}); target p95 < 200 ms")
+        print(
+            f"\ntext replies ({len(texters)} participants typing): idle p50 "
+            f"{pct(idle, 0.5) * 1000:.0f} ms p95 {pct(idle, 0.95) * 1000:.0f} ms (n={len(idle)});"
+            f" while {len(notes)} notes are transcribed p50 {pct(busy, 0.5) * 1000:.0f} ms "
+            f"p95 {pct(busy, 0.95) * 1000:.0f} ms (n={len(busy)}); target p95 < 200 ms"
+        )
         mb = 1024 * 1024
-        print(f"RSS: bot {memory.bot_loaded / mb:.0f} MB with the model loaded, peak "
-              f"{memory.bot_peak / mb:.0f} MB (target < 600 MB); workers "
-              + ", ".join(f"{v / mb:.0f}" for v in memory.workers_loaded.values())
-              + " MB loaded, peak "
-              + ", ".join(f"{v / mb:.0f}" for v in memory.workers_peak.values()) + " MB")
+        print(
+            f"RSS: bot {memory.bot_loaded / mb:.0f} MB with the model loaded, peak "
+            f"{memory.bot_peak / mb:.0f} MB (target < 600 MB); workers "
+            + ", ".join(f"{v / mb:.0f}" for v in memory.workers_loaded.values())
+            + " MB loaded, peak "
+            + ", ".join(f"{v / mb:.0f}" for v in memory.workers_peak.values())
+            + " MB"
+        )
         if args.json:
-            print(json.dumps({"sequential": [n.__dict__ for n in sequential],
-                              "concurrent": [n.__dict__ for n in notes],
-                              "text_idle_s": idle, "text_busy_s": busy,
-                              "rss": memory.__dict__}, default=str))
+            print(
+                json.dumps(
+                    {
+                        "sequential": [n.__dict__ for n in sequential],
+                        "concurrent": [n.__dict__ for n in notes],
+                        "text_idle_s": idle,
+                        "text_busy_s": busy,
+                        "rss": memory.__dict__,
+                    },
+                    default=str,
+                )
+            )
     finally:
         await bot.kill()
         await client.close()

@@ -45,8 +45,11 @@ def build_bot(settings: Settings) -> Bot:
     session.middleware(RetryMiddleware())
     session.middleware(KeepResponseTypes())
     try:
-        return Bot(settings.bot_token.get_secret_value(), session=session,
-                   default=DefaultBotProperties(protect_content=True))
+        return Bot(
+            settings.bot_token.get_secret_value(),
+            session=session,
+            default=DefaultBotProperties(protect_content=True),
+        )
     except TokenValidationError:
         raise ConfigurationError("CASEVOICE_BOT_TOKEN is not a valid bot token") from None
 
@@ -68,21 +71,26 @@ async def seal_sweeper(container: Container, stop: asyncio.Event) -> None:
 
 
 def pool_config(settings: Settings) -> PoolConfig:
-    return PoolConfig(model=settings.whisper_model, data_dir=settings.data_dir,
-                      workers=max(1, settings.transcription_workers),
-                      threads=settings.whisper_threads,
-                      max_seconds=float(settings.max_voice_seconds))
+    return PoolConfig(
+        model=settings.whisper_model,
+        data_dir=settings.data_dir,
+        workers=max(1, settings.transcription_workers),
+        threads=settings.whisper_threads,
+        max_seconds=float(settings.max_voice_seconds),
+    )
 
 
-async def run_transcription(settings: Settings, container: Container, bot: Bot,
-                            stop: asyncio.Event) -> None:
+async def run_transcription(
+    settings: Settings, container: Container, bot: Bot, stop: asyncio.Event
+) -> None:
     """Whisper workers (separate processes) and the loop that feeds them durable jobs."""
     pool = WorkerPool(pool_config(settings))
     try:
         await pool.start()
         log.info("transcription: %d worker(s) ready", pool.size)
-        loop = TranscriptionLoop(container.sessions, container.vault, pool,
-                                 TelegramVoiceNotifier(bot))
+        loop = TranscriptionLoop(
+            container.sessions, container.vault, pool, TelegramVoiceNotifier(bot)
+        )
         container.conversation.transcription_wakeup = loop.wakeup
         await loop.run(stop)
     finally:
@@ -120,15 +128,24 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         log.info("bot @%s started (id hash only in storage)", me.username)
         await bot.delete_webhook(drop_pending_updates=False)
         await bot.set_my_commands(COMMANDS)
-        dp = build_dispatcher(container.sessions, container.inbox, container.vault,
-                              container.conversation,
-                              max_voice_seconds=settings.max_voice_seconds)
+        dp = build_dispatcher(
+            container.sessions,
+            container.inbox,
+            container.vault,
+            container.conversation,
+            max_voice_seconds=settings.max_voice_seconds,
+        )
         runner = UpdateRunner(bot, dp, container.sessions, container.inbox, container.vault)
-        tasks = [asyncio.create_task(runner.run(stop), name="updates"),
-                 asyncio.create_task(seal_sweeper(container, stop), name="sealing")]
+        tasks = [
+            asyncio.create_task(runner.run(stop), name="updates"),
+            asyncio.create_task(seal_sweeper(container, stop), name="sealing"),
+        ]
         if settings.transcription_workers > 0:
-            tasks.append(asyncio.create_task(
-                run_transcription(settings, container, bot, stop), name="transcription"))
+            tasks.append(
+                asyncio.create_task(
+                    run_transcription(settings, container, bot, stop), name="transcription"
+                )
+            )
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)

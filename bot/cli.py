@@ -44,8 +44,11 @@ def _default_evidence_store() -> Path | None:
         return None
 
 
-app.add_typer(build_review_app(default_store=_default_evidence_store), name="review",
-              help="The reviewer's side: keys, pull, verify.")
+app.add_typer(
+    build_review_app(default_store=_default_evidence_store),
+    name="review",
+    help="The reviewer's side: keys, pull, verify.",
+)
 
 
 def _serve(what: str, main: Callable[[Settings], Coroutine[Any, Any, None]]) -> None:

@@ -32,6 +32,7 @@ async def _data_keys_in(url: str) -> int:
     engine = create_engine(url)
     try:
         async with engine.connect() as conn:
+
             def count(sync_conn: Connection) -> int:
                 if not inspect(sync_conn).has_table("data_keys"):
                     return 0
@@ -93,9 +94,14 @@ class Rotation:
     retired: list[str]
 
 
-async def rotate_keks(provider: KeyProvider, sessions: async_sessionmaker[AsyncSession],
-                      ledger: ShredLedger | None = None, *, grace: float = 2.0,
-                      head: AuditHead | None = None) -> Rotation:
+async def rotate_keks(
+    provider: KeyProvider,
+    sessions: async_sessionmaker[AsyncSession],
+    ledger: ShredLedger | None = None,
+    *,
+    grace: float = 2.0,
+    head: AuditHead | None = None,
+) -> Rotation:
     """Make a new KEK active, re-wrap every data key under it, then destroy the old KEKs.
 
     A running bot may have wrapped a data key under the old KEK just before the switch and
@@ -108,7 +114,8 @@ async def rotate_keks(provider: KeyProvider, sessions: async_sessionmaker[AsyncS
     async with writing(sessions) as session:
         rewrapped = await keyring.rewrap_all(session)
         await AuditLog(provider.hmac_key(), head).append(
-            session, "cli", "keys.rotate", {"rewrapped": rewrapped})
+            session, "cli", "keys.rotate", {"rewrapped": rewrapped}
+        )
     await asyncio.sleep(grace)
     retired: list[str] = []
     async with writing(sessions) as session:
@@ -136,9 +143,12 @@ def rotate(json_output: JsonOpt = False) -> None:
         await migrate(settings.db_url)
         engine = create_engine(settings.db_url)
         try:
-            return await rotate_keks(provider, session_factory(engine),
-                                     ShredLedger(settings.shred_ledger_path),
-                                     head=AuditHead(settings.data_dir / "audit-head.json"))
+            return await rotate_keks(
+                provider,
+                session_factory(engine),
+                ShredLedger(settings.shred_ledger_path),
+                head=AuditHead(settings.data_dir / "audit-head.json"),
+            )
         finally:
             await engine.dispose()
 
@@ -146,8 +156,11 @@ def rotate(json_output: JsonOpt = False) -> None:
     if json_output:
         emit_json(asdict(result))
         return
-    out.print(f"active KEK {result.new_kek}; {result.rewrapped} data keys re-wrapped; "
-              f"retired {len(result.retired)} old KEK(s)", markup=False)
+    out.print(
+        f"active KEK {result.new_kek}; {result.rewrapped} data keys re-wrapped; "
+        f"retired {len(result.retired)} old KEK(s)",
+        markup=False,
+    )
     if settings.kek is not None:
         out.print("now remove CASEVOICE_KEK_PREVIOUS from the environment", markup=False)
 

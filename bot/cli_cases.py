@@ -57,14 +57,18 @@ def case_create(
     recipient: Annotated[list[str], typer.Option(help="Reviewer age recipient (age1…)")],
     title: Annotated[str | None, typer.Option(help="Title (stored encrypted)")] = None,
     deadline: Annotated[str | None, typer.Option(help="Review deadline, YYYY-MM-DD")] = None,
-    withdraw_until: Annotated[str | None, typer.Option(
-        help="Last day a participant may withdraw (default: the deadline)")] = None,
-    script: Annotated[list[str] | None, typer.Option(
-        help="A case's own script: family=FILE or professional=FILE")] = None,
-    delete_answers: Annotated[bool, typer.Option(
-        help="Delete answers from the participant's chat once stored")] = False,
-    include_audio: Annotated[bool, typer.Option(
-        help="Seal the original voice notes with the statement")] = False,
+    withdraw_until: Annotated[
+        str | None, typer.Option(help="Last day a participant may withdraw (default: the deadline)")
+    ] = None,
+    script: Annotated[
+        list[str] | None, typer.Option(help="A case's own script: family=FILE or professional=FILE")
+    ] = None,
+    delete_answers: Annotated[
+        bool, typer.Option(help="Delete answers from the participant's chat once stored")
+    ] = False,
+    include_audio: Annotated[
+        bool, typer.Option(help="Seal the original voice notes with the statement")
+    ] = False,
     json_output: JsonOpt = False,
 ) -> None:
     """Open a case for one review, sealed to one or more reviewer keys."""
@@ -75,18 +79,28 @@ def case_create(
 
     async def body(container: Container) -> dict[str, object]:
         case = await container.cases.create(
-            ref, recipients, title=title, deadline=deadline_date, withdraw_until=withdraw_date,
-            scripts=scripts, delete_answers_from_chat=delete_answers,
-            include_audio=include_audio)
-        return {"ref": case.ref, "id": case.id, "recipients": len(recipients),
-                "deadline": case.deadline, "withdraw_until": case.withdraw_until}
+            ref,
+            recipients,
+            title=title,
+            deadline=deadline_date,
+            withdraw_until=withdraw_date,
+            scripts=scripts,
+            delete_answers_from_chat=delete_answers,
+            include_audio=include_audio,
+        )
+        return {
+            "ref": case.ref,
+            "id": case.id,
+            "recipients": len(recipients),
+            "deadline": case.deadline,
+            "withdraw_until": case.withdraw_until,
+        }
 
     result = with_container(body)
     if json_output:
         emit_json(result)
     else:
-        out.print(f"case {ref} created with {len(recipients)} reviewer recipient(s)",
-                  markup=False)
+        out.print(f"case {ref} created with {len(recipients)} reviewer recipient(s)", markup=False)
 
 
 @case_app.command("list")
@@ -94,9 +108,16 @@ def case_list(json_output: JsonOpt = False) -> None:
     """Every case, with its participant count."""
 
     async def body(container: Container) -> list[dict[str, object]]:
-        return [{"ref": case.ref, "status": case.status, "deadline": case.deadline,
-                 "participants": n, "created_at": case.created_at}
-                for case, n in await container.cases.list()]
+        return [
+            {
+                "ref": case.ref,
+                "status": case.status,
+                "deadline": case.deadline,
+                "participants": n,
+                "created_at": case.created_at,
+            }
+            for case, n in await container.cases.list()
+        ]
 
     rows = with_container(body)
     if json_output:
@@ -104,8 +125,13 @@ def case_list(json_output: JsonOpt = False) -> None:
         return
     table = Table("case", "status", "deadline", "participants", "created")
     for row in rows:
-        table.add_row(str(row["ref"]), str(row["status"]), str(row["deadline"] or "-"),
-                      str(row["participants"]), str(row["created_at"])[:16])
+        table.add_row(
+            str(row["ref"]),
+            str(row["status"]),
+            str(row["deadline"] or "-"),
+            str(row["participants"]),
+            str(row["created_at"])[:16],
+        )
     out.print(table)
 
 
@@ -114,19 +140,33 @@ def case_show(ref: str, json_output: JsonOpt = False) -> None:
     """Progress per participant. Never content."""
     summary = with_container(lambda c: c.cases.summary(ref))
     if json_output:
-        emit_json({
-            "ref": summary.ref, "status": summary.status, "deadline": summary.deadline,
-            "withdraw_until": summary.withdraw_until, "recipients": list(summary.recipients),
-            "scripts": summary.scripts,
-            "participants": [p.__dict__ for p in summary.participants],
-        })
+        emit_json(
+            {
+                "ref": summary.ref,
+                "status": summary.status,
+                "deadline": summary.deadline,
+                "withdraw_until": summary.withdraw_until,
+                "recipients": list(summary.recipients),
+                "scripts": summary.scripts,
+                "participants": [p.__dict__ for p in summary.participants],
+            }
+        )
         return
-    out.print(f"case {summary.ref} ({summary.status}), deadline {summary.deadline or '-'}, "
-              f"{len(summary.recipients)} reviewer recipient(s)", markup=False)
+    out.print(
+        f"case {summary.ref} ({summary.status}), deadline {summary.deadline or '-'}, "
+        f"{len(summary.recipients)} reviewer recipient(s)",
+        markup=False,
+    )
     table = Table("participant", "role", "status", "interview", "answers", "statement")
     for p in summary.participants:
-        table.add_row(p.pseudonym, p.role, p.status, p.interview_state, str(p.answers),
-                      p.statement_state or "-")
+        table.add_row(
+            p.pseudonym,
+            p.role,
+            p.status,
+            p.interview_state,
+            str(p.answers),
+            p.statement_state or "-",
+        )
     out.print(table)
 
 
@@ -141,8 +181,9 @@ def _write_qr(link: str, path: Path) -> None:
 def invite_create(
     ref: Annotated[str, typer.Argument(help="Case reference")],
     role: Annotated[str, typer.Option(help="family or professional")],
-    label: Annotated[str | None, typer.Option(
-        help="How you know this person (stored encrypted)")] = None,
+    label: Annotated[
+        str | None, typer.Option(help="How you know this person (stored encrypted)")
+    ] = None,
     expires: Annotated[int, typer.Option(help="Days until the link expires")] = 14,
     qr: Annotated[Path | None, typer.Option(help="Also write a QR code PNG here")] = None,
     json_output: JsonOpt = False,
@@ -155,9 +196,14 @@ def invite_create(
         username = await resolve_bot_username(container.settings)
         created = await container.invites.create(ref, role, label=label, expires_days=expires)
         link = f"https://t.me/{username}?start={created.code}"
-        return link, {"link": link, "code": created.code, "case": created.case_ref,
-                      "participant": created.pseudonym, "role": created.role,
-                      "expires_at": created.expires_at}
+        return link, {
+            "link": link,
+            "code": created.code,
+            "case": created.case_ref,
+            "participant": created.pseudonym,
+            "role": created.role,
+            "expires_at": created.expires_at,
+        }
 
     link, data = with_container(body)
     if qr is not None:
@@ -166,6 +212,9 @@ def invite_create(
     if json_output:
         emit_json(data)
         return
-    out.print(f"invite for {data['participant']} ({role}) in case {ref}, "
-              f"expires {str(data['expires_at'])[:10]}", markup=False)
+    out.print(
+        f"invite for {data['participant']} ({role}) in case {ref}, "
+        f"expires {str(data['expires_at'])[:10]}",
+        markup=False,
+    )
     out.print(link, markup=False)

@@ -23,8 +23,13 @@ T = TypeVar("T")
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 log = logging.getLogger("casevoice.cli")
-_NETWORK_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.EHOSTUNREACH, errno.ENETUNREACH,
-                   errno.ETIMEDOUT}
+_NETWORK_ERRNOS = {
+    errno.ECONNREFUSED,
+    errno.ECONNRESET,
+    errno.EHOSTUNREACH,
+    errno.ENETUNREACH,
+    errno.ETIMEDOUT,
+}
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -50,15 +55,18 @@ def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
     except SQLAlchemyError as exc:
         # The exception text may quote SQL parameters (content): name the type only.
         log.debug("database failed: %s", type(exc).__name__)
-        fail(f"the database at CASEVOICE_DATABASE_URL is unavailable or refused the change "
-             f"({type(exc).__name__}); nothing was changed")
+        fail(
+            f"the database at CASEVOICE_DATABASE_URL is unavailable or refused the change "
+            f"({type(exc).__name__}); nothing was changed"
+        )
     except OSError as exc:
         log.debug("disk or network failed: %s", type(exc).__name__)
         if isinstance(exc, ConnectionError | socket.gaierror) or exc.errno in _NETWORK_ERRNOS:
-            fail(f"cannot reach the database at CASEVOICE_DATABASE_URL "
-                 f"({exc.strerror or type(exc).__name__}); nothing was changed")
-        fail(f"{exc.strerror or type(exc).__name__}"
-             f"{f': {exc.filename}' if exc.filename else ''}")
+            fail(
+                f"cannot reach the database at CASEVOICE_DATABASE_URL "
+                f"({exc.strerror or type(exc).__name__}); nothing was changed"
+            )
+        fail(f"{exc.strerror or type(exc).__name__}{f': {exc.filename}' if exc.filename else ''}")
 
 
 async def _wrap(coro_fn: Callable[[], Awaitable[T]]) -> T:

@@ -29,7 +29,8 @@ def evidence_writer(settings: Settings) -> EvidenceWriter:
     path = settings.signing_key_path
     if not path.exists():
         raise ConfigurationError(
-            f"CASEVOICE_SIGNING_KEY_FILE: {path} does not exist (run `casevoice init`)")
+            f"CASEVOICE_SIGNING_KEY_FILE: {path} does not exist (run `casevoice init`)"
+        )
     writer = EvidenceWriter(LocalEvidenceStore(settings.evidence_path), load_signing_key(path))
     writer.pin_signer()
     return writer
@@ -40,8 +41,9 @@ def key_provider(settings: Settings) -> KeyProvider:
         if settings.hmac_key is None:
             raise ConfigurationError("CASEVOICE_HMAC_KEY must be set when CASEVOICE_KEK is")
         previous = settings.kek_previous.get_secret_value() if settings.kek_previous else None
-        return EnvKeyProvider(settings.kek.get_secret_value(),
-                              settings.hmac_key.get_secret_value(), previous)
+        return EnvKeyProvider(
+            settings.kek.get_secret_value(), settings.hmac_key.get_secret_value(), previous
+        )
     return FileKeyProvider(settings.key_path)
 
 
@@ -60,8 +62,9 @@ class Container:
     conversation: ConversationService
 
     @classmethod
-    async def open(cls, settings: Settings, *, run_migrations: bool = True,
-                   with_evidence: bool = False) -> Container:
+    async def open(
+        cls, settings: Settings, *, run_migrations: bool = True, with_evidence: bool = False
+    ) -> Container:
         provider = key_provider(settings)
         hmac_key = provider.hmac_key()  # fail closed now, not on the first answer
         engine = create_engine(settings.db_url)
@@ -73,16 +76,23 @@ class Container:
         audit = AuditLog(hmac_key, AuditHead(settings.data_dir / "audit-head.json"))
         scripts = ScriptCatalog(vault)
         invites = InviteService(sessions, vault, audit, scripts)
-        sealing = SealingService(sessions, vault, audit, evidence_writer(settings)) \
-            if with_evidence else None
+        sealing = (
+            SealingService(sessions, vault, audit, evidence_writer(settings))
+            if with_evidence
+            else None
+        )
         return cls(
-            settings=settings, engine=engine, sessions=sessions, keyring=keyring, vault=vault,
-            audit=audit, scripts=scripts,
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            keyring=keyring,
+            vault=vault,
+            audit=audit,
+            scripts=scripts,
             cases=CaseService(sessions, vault, audit),
             invites=invites,
             inbox=Inbox(keyring),
-            conversation=ConversationService(vault, audit, scripts, invites,
-                                             sealing=sealing),
+            conversation=ConversationService(vault, audit, scripts, invites, sealing=sealing),
         )
 
     async def aclose(self) -> None:
@@ -91,6 +101,10 @@ class Container:
     async def __aenter__(self) -> Container:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.aclose()

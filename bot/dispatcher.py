@@ -13,11 +13,17 @@ from storage.inbox import Inbox
 from storage.vault import Vault
 
 
-def build_dispatcher(sessions: async_sessionmaker[AsyncSession], inbox: Inbox, vault: Vault,
-                     conversation_service: ConversationService, *,
-                     max_voice_seconds: int = 600) -> Dispatcher:
-    dp = Dispatcher(conversation=conversation_service, vault=vault,
-                    max_voice_seconds=max_voice_seconds)
+def build_dispatcher(
+    sessions: async_sessionmaker[AsyncSession],
+    inbox: Inbox,
+    vault: Vault,
+    conversation_service: ConversationService,
+    *,
+    max_voice_seconds: int = 600,
+) -> Dispatcher:
+    dp = Dispatcher(
+        conversation=conversation_service, vault=vault, max_voice_seconds=max_voice_seconds
+    )
     dp.update.outer_middleware(UnitOfWork(sessions, inbox, vault))
     dp.include_routers(safety.build_router(), conversation.build_router())
     return dp

@@ -15,8 +15,19 @@ import re
 TOKEN_SHAPE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
 # Libraries whose DEBUG output may include request or response bodies.
 # SQLAlchemy's engine logs statements *with parameters* at INFO: never let that through.
-_QUIET = ("aiogram.event", "aiohttp.access", "aiosqlite", "asyncio", "sqlalchemy",
-          "alembic", "faster_whisper", "httpx", "urllib3", "PIL", "asyncpg")
+_QUIET = (
+    "aiogram.event",
+    "aiohttp.access",
+    "aiosqlite",
+    "asyncio",
+    "sqlalchemy",
+    "alembic",
+    "faster_whisper",
+    "httpx",
+    "urllib3",
+    "PIL",
+    "asyncpg",
+)
 
 
 class RedactTokens(logging.Filter):
@@ -35,8 +46,7 @@ def configure_logging(level: str | None = None, default: str = "INFO") -> None:
     root = logging.getLogger()
     if not any(getattr(h, "_casevoice", False) for h in root.handlers):
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter(
-            "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handler.addFilter(RedactTokens())
         handler._casevoice = True  # type: ignore[attr-defined]
         root.addHandler(handler)

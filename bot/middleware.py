@@ -25,14 +25,19 @@ log = logging.getLogger(__name__)
 
 
 class UnitOfWork(BaseMiddleware):
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], inbox: Inbox,
-                 vault: Vault) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], inbox: Inbox, vault: Vault
+    ) -> None:
         self.sessions = sessions
         self.inbox = inbox
         self.vault = vault
 
-    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-                       event: TelegramObject, data: dict[str, Any]) -> Any:
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
         assert isinstance(event, Update)  # noqa: S101 - registered on dp.update
         bot: Bot = data["bot"]
         outbox = Outbox()

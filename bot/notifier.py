@@ -57,9 +57,9 @@ class TelegramVoiceNotifier:
             last = Say(chunks[-1], say.buttons)
             if message_id is not None:
                 try:
-                    await self.bot.edit_message_text(last.text, chat_id=chat_id,
-                                                     message_id=message_id,
-                                                     reply_markup=markup(last))
+                    await self.bot.edit_message_text(
+                        last.text, chat_id=chat_id, message_id=message_id, reply_markup=markup(last)
+                    )
                     return
                 except TelegramBadRequest:
                     pass

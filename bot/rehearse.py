@@ -115,7 +115,8 @@ def rehearsal_lock(root: Path) -> Iterator[None]:
         except BlockingIOError:
             raise RehearsalError(
                 f"another rehearsal is running with {root.parent} (stop it first, or set "
-                "CASEVOICE_DATA_DIR to another folder)") from None
+                "CASEVOICE_DATA_DIR to another folder)"
+            ) from None
         yield
 
 
@@ -178,8 +179,9 @@ class PersonDesk:
         if role not in ROLES:
             return web.json_response({"error": "role must be family or professional"}, status=400)
         try:
-            created = await self.container.invites.create(CASE_REF, role, expires_days=1,
-                                                          actor="rehearse")
+            created = await self.container.invites.create(
+                CASE_REF, role, expires_days=1, actor="rehearse"
+            )
         except CaseVoiceError as exc:
             return web.json_response({"error": exc.user_message}, status=409)
         self.count += 1
@@ -187,9 +189,15 @@ class PersonDesk:
         while user_id in self.used:
             user_id = FIRST_USER_ID + secrets.randbelow(10**8)
         self.used.add(user_id)
-        return web.json_response({"user_id": user_id, "first_name": f"Rehearsal {self.count}",
-                                  "role": role, "code": created.code,
-                                  "participant": created.pseudonym})
+        return web.json_response(
+            {
+                "user_id": user_id,
+                "first_name": f"Rehearsal {self.count}",
+                "role": role,
+                "code": created.code,
+                "participant": created.pseudonym,
+            }
+        )
 
 
 class BotChild:
@@ -205,8 +213,16 @@ class BotChild:
         with self.log_path.open("ab") as log:
             # cwd is the rehearsal folder: an operator's .env must not reach the rehearsal bot.
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "run", env=self.env, cwd=self.root,
-                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT)
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "run",
+                env=self.env,
+                cwd=self.root,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log,
+                stderr=asyncio.subprocess.STDOUT,
+            )
 
     async def wait_ready(self, polls: Callable[[], int], stop: asyncio.Event) -> None:
         """Until the bot's first getUpdates (`polls()` counts them), it exits, or Ctrl-C."""
@@ -216,8 +232,9 @@ class BotChild:
             if self.proc is None or self.proc.returncode is not None:
                 raise RehearsalError(self.describe_exit())
             if loop.time() > deadline:
-                raise RehearsalError(f"the bot did not start within {READY_TIMEOUT:.0f}s "
-                                 f"(its log: {self.log_path})")
+                raise RehearsalError(
+                    f"the bot did not start within {READY_TIMEOUT:.0f}s (its log: {self.log_path})"
+                )
             await asyncio.sleep(0.1)
 
     def describe_exit(self) -> str:
@@ -273,16 +290,18 @@ async def _rehearse(base: Settings, plan: Plan, root: Path, stop: asyncio.Event)
             sandbox = await start_sandbox("127.0.0.1", plan.port, app)
         except OSError as exc:
             why = "it is in use" if exc.errno == errno.EADDRINUSE else type(exc).__name__
-            raise RehearsalError(f"cannot listen on 127.0.0.1:{plan.port} ({why}); "
-                                 "choose another port with --port") from None
+            raise RehearsalError(
+                f"cannot listen on 127.0.0.1:{plan.port} ({why}); choose another port with --port"
+            ) from None
         child = BotChild(child_env(settings, sandbox.url), root)
         try:
             await child.start()
             await child.wait_ready(lambda: sandbox.state.counts.get("getUpdates", 0), stop)
             if stop.is_set():
                 return
-            typer.echo(f"Rehearsal mode: open {sandbox.url}/rehearse/ in a browser "
-                       "(Ctrl-C stops it)")
+            typer.echo(
+                f"Rehearsal mode: open {sandbox.url}/rehearse/ in a browser (Ctrl-C stops it)"
+            )
             waits = [asyncio.create_task(stop.wait()), asyncio.create_task(_exited(child))]
             _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
             for task in pending:
@@ -302,15 +321,26 @@ async def _exited(child: BotChild) -> None:
 
 
 def rehearse(
-    case: Annotated[str | None, typer.Option(
-        "--case", help="Rehearse this case's own script and settings (never its people)")] = None,
-    script: Annotated[list[str] | None, typer.Option(
-        help="Rehearse a script file before making a case: family=FILE or professional=FILE")
+    case: Annotated[
+        str | None,
+        typer.Option(
+            "--case", help="Rehearse this case's own script and settings (never its people)"
+        ),
     ] = None,
-    port: Annotated[int, typer.Option(min=0, max=65535,
-                                      help="Port on 127.0.0.1 (0: any free port)")] = DEFAULT_PORT,
-    whisper_model: Annotated[str | None, typer.Option(
-        "--whisper-model", help="tiny.en (faster) or base (default: CASEVOICE_WHISPER_MODEL)")
+    script: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Rehearse a script file before making a case: family=FILE or professional=FILE"
+        ),
+    ] = None,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: any free port)")
+    ] = DEFAULT_PORT,
+    whisper_model: Annotated[
+        str | None,
+        typer.Option(
+            "--whisper-model", help="tiny.en (faster) or base (default: CASEVOICE_WHISPER_MODEL)"
+        ),
     ] = None,
 ) -> None:
     """Try the whole bot in a browser on this machine: no Telegram account, no real case data."""
@@ -319,10 +349,14 @@ def rehearse(
 
     if case is not None and script:
         fail("use either --case or --script, not both")
-    if whisper_model is not None and whisper_model not in ("base", "tiny.en") \
-            and not Path(whisper_model).expanduser().is_dir():
+    if (
+        whisper_model is not None
+        and whisper_model not in ("base", "tiny.en")
+        and not Path(whisper_model).expanduser().is_dir()
+    ):
         fail(f"--whisper-model: {whisper_model!r} is not tiny.en, base or a model folder")
     base = settings_or_fail()
-    plan = Plan(case_ref=case, scripts=_scripts(script or []), port=port,
-                whisper_model=whisper_model)
+    plan = Plan(
+        case_ref=case, scripts=_scripts(script or []), port=port, whisper_model=whisper_model
+    )
     run(lambda: run_rehearsal(base, plan))  # one `error:` line for anything that goes wrong

@@ -23,8 +23,9 @@ class KeepResponseTypes(BaseRequestMiddleware):
     def __init__(self) -> None:
         self._kept: dict[type[Any], Any] = {}
 
-    async def __call__(self, make_request: NextRequestMiddlewareType[Any], bot: Bot,
-                       method: TelegramMethod[Any]) -> Response[Any]:
+    async def __call__(
+        self, make_request: NextRequestMiddlewareType[Any], bot: Bot, method: TelegramMethod[Any]
+    ) -> Response[Any]:
         kind = type(method)
         if kind not in self._kept:
             self._kept[kind] = Response[method.__returning__]  # type: ignore[name-defined]

@@ -28,15 +28,21 @@ log = logging.getLogger(__name__)
 
 
 class RetryMiddleware(BaseRequestMiddleware):
-    def __init__(self, attempts: int = 6, base_delay: float = 0.5, max_delay: float = 30.0,
-                 max_retry_after: float = 120.0) -> None:
+    def __init__(
+        self,
+        attempts: int = 6,
+        base_delay: float = 0.5,
+        max_delay: float = 30.0,
+        max_retry_after: float = 120.0,
+    ) -> None:
         self.attempts = attempts
         self.base_delay = base_delay
         self.max_delay = max_delay
         self.max_retry_after = max_retry_after
 
-    async def __call__(self, make_request: NextRequestMiddlewareType[Any], bot: Bot,
-                       method: TelegramMethod[Any]) -> Response[Any]:
+    async def __call__(
+        self, make_request: NextRequestMiddlewareType[Any], bot: Bot, method: TelegramMethod[Any]
+    ) -> Response[Any]:
         if isinstance(method, GetUpdates):
             # The poller has its own back-off; a long poll must not be multiplied.
             return await make_request(bot, method)
@@ -54,7 +60,12 @@ class RetryMiddleware(BaseRequestMiddleware):
                     raise
                 delay = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
                 delay *= 0.75 + random.random() / 2  # noqa: S311 - jitter, not crypto
-                log.warning("%s: %s, retrying in %.2fs (attempt %d)", name,
-                            type(exc).__name__, delay, attempt)
+                log.warning(
+                    "%s: %s, retrying in %.2fs (attempt %d)",
+                    name,
+                    type(exc).__name__,
+                    delay,
+                    attempt,
+                )
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover

@@ -33,8 +33,10 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 LANE_IDLE_SECONDS = 30.0
 TIDY_EVERY_SECONDS = 3600.0
-SORRY = ("Sorry, something went wrong on our side with your last message. Everything you "
-         "gave before it is safe. Please send it again, or send /help.")
+SORRY = (
+    "Sorry, something went wrong on our side with your last message. Everything you "
+    "gave before it is safe. Please send it again, or send /help."
+)
 
 
 def chat_id_of(update: Update) -> int:
@@ -51,9 +53,17 @@ def chat_id_of(update: Update) -> int:
 
 
 class UpdateRunner:
-    def __init__(self, bot: Bot, dispatcher: Dispatcher,
-                 sessions: async_sessionmaker[AsyncSession], inbox: Inbox, vault: Vault, *,
-                 poll_timeout: int = 25, retry_delay: float = 1.0) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        dispatcher: Dispatcher,
+        sessions: async_sessionmaker[AsyncSession],
+        inbox: Inbox,
+        vault: Vault,
+        *,
+        poll_timeout: int = 25,
+        retry_delay: float = 1.0,
+    ) -> None:
         self.bot = bot
         self.dp = dispatcher
         self.sessions = sessions
@@ -78,12 +88,13 @@ class UpdateRunner:
                 await self._tidy()
             try:
                 updates = await self.bot.get_updates(
-                    offset=self.offset, timeout=self.poll_timeout,
+                    offset=self.offset,
+                    timeout=self.poll_timeout,
                     allowed_updates=ALLOWED_UPDATES,
-                    request_timeout=self.poll_timeout + 10)
+                    request_timeout=self.poll_timeout + 10,
+                )
             except (TelegramNetworkError, TelegramAPIError) as exc:
-                log.warning("getUpdates failed: %s; retrying in %.1fs", type(exc).__name__,
-                            backoff)
+                log.warning("getUpdates failed: %s; retrying in %.1fs", type(exc).__name__, backoff)
                 await self._sleep(stop, backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
@@ -97,16 +108,22 @@ class UpdateRunner:
     async def _accept(self, updates: list[Update]) -> bool:
         """Seal a batch into the inbox. False (and nothing acknowledged) if that fails."""
         items = [
-            Incoming(u.update_id, self.vault.chat_hash(chat_id_of(u)),
-                     u.model_dump(mode="json", exclude_none=True, by_alias=True))
+            Incoming(
+                u.update_id,
+                self.vault.chat_hash(chat_id_of(u)),
+                u.model_dump(mode="json", exclude_none=True, by_alias=True),
+            )
             for u in updates
         ]
         try:
             async with writing(self.sessions) as session:
                 fresh = set(await self.inbox.store(session, items))
         except Exception as exc:  # noqa: BLE001 - fail closed whatever the storage error
-            log.error("inbox unavailable (%s): %d update(s) not acknowledged",
-                      type(exc).__name__, len(items))
+            log.error(
+                "inbox unavailable (%s): %d update(s) not acknowledged",
+                type(exc).__name__,
+                len(items),
+            )
             return False
         # Only updates new to the inbox are handled; a re-delivered one is already handled or
         # queued. The lane gets the update object itself: reading back what was just sealed
@@ -168,17 +185,28 @@ class UpdateRunner:
                         return  # handled already (a re-delivery, or done before a restart)
                     update = Update.model_validate(payload, context={"bot": self.bot})
                 await self.dp.feed_update(self.bot, update)
-                log.debug("update %d handled in %.1f ms", update_id,
-                          (time.perf_counter() - started) * 1000)
+                log.debug(
+                    "update %d handled in %.1f ms",
+                    update_id,
+                    (time.perf_counter() - started) * 1000,
+                )
                 return
             except Exception as exc:  # noqa: BLE001 - contained: one update never stops the bot
                 where = exc.__traceback__
                 while where is not None and where.tb_next is not None:
                     where = where.tb_next
-                location = (f"{where.tb_frame.f_code.co_filename}:{where.tb_lineno}"
-                            if where is not None else "?")
-                log.error("update %d failed (attempt %d): %s at %s", update_id, attempt,
-                          type(exc).__name__, location)
+                location = (
+                    f"{where.tb_frame.f_code.co_filename}:{where.tb_lineno}"
+                    if where is not None
+                    else "?"
+                )
+                log.error(
+                    "update %d failed (attempt %d): %s at %s",
+                    update_id,
+                    attempt,
+                    type(exc).__name__,
+                    location,
+                )
                 await asyncio.sleep(self.retry_delay * attempt)
         await self._give_up(update_id, update)
 

@@ -23,7 +23,10 @@ _BOT_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
     )
 
     data_dir: Path = Path("./casevoice-data")
@@ -36,8 +39,9 @@ class Settings(BaseSettings):
     kek: SecretStr | None = None
     kek_previous: SecretStr | None = None
     hmac_key: SecretStr | None = None
-    signing_key_file: Path | None = Field(default=None,
-                                          description="default: <data dir>/signing-key.pem")
+    signing_key_file: Path | None = Field(
+        default=None, description="default: <data dir>/signing-key.pem"
+    )
     whisper_model: str = "base"
     whisper_threads: int = Field(default=1, ge=1, le=64)
     transcription_workers: int = Field(default=2, ge=0, le=64)

@@ -27,8 +27,9 @@ def make_bot(settings: Settings, *, timeout: float = 30.0) -> Bot:
 
     if settings.bot_token is None:
         raise ConfigurationError("CASEVOICE_BOT_TOKEN is not set")
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api),
-                             timeout=timeout)
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(settings.telegram_api), timeout=timeout
+    )
     try:
         return Bot(settings.bot_token.get_secret_value(), session=session)
     except TokenValidationError:

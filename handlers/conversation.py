@@ -32,8 +32,14 @@ def source_key(message: Message) -> str:
     return f"msg:{message.message_id}"
 
 
-async def on_start(message: Message, command: CommandObject, session: AsyncSession,
-                   outbox: Outbox, conversation: ConversationService, vault: Vault) -> None:
+async def on_start(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    outbox: Outbox,
+    conversation: ConversationService,
+    vault: Vault,
+) -> None:
     assert message.from_user is not None  # noqa: S101 - private chats have a sender
     payload = (command.args or "").strip()
     outcome = await conversation.start(session, vault.user_hash(message.from_user.id), payload)
@@ -43,12 +49,19 @@ async def on_start(message: Message, command: CommandObject, session: AsyncSessi
     apply(outcome, outbox, message.chat.id, incoming_message_id=message.message_id)
 
 
-async def on_command(message: Message, command: CommandObject, session: AsyncSession,
-                     outbox: Outbox, conversation: ConversationService, vault: Vault,
-                     chat_key: str) -> None:
+async def on_command(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    outbox: Outbox,
+    conversation: ConversationService,
+    vault: Vault,
+    chat_key: str,
+) -> None:
     assert message.from_user is not None  # noqa: S101
-    outcome = await conversation.command(session, vault.user_hash(message.from_user.id),
-                                         command.command)
+    outcome = await conversation.command(
+        session, vault.user_hash(message.from_user.id), command.command
+    )
     if outcome.clear_chat:
         since = utcnow() - timedelta(hours=47, minutes=55)
         ids = await Inbox.recent_messages(session, chat_key, since)
@@ -58,24 +71,41 @@ async def on_command(message: Message, command: CommandObject, session: AsyncSes
     apply(outcome, outbox, message.chat.id)
 
 
-async def on_text(message: Message, session: AsyncSession, outbox: Outbox,
-                  conversation: ConversationService, vault: Vault) -> None:
+async def on_text(
+    message: Message,
+    session: AsyncSession,
+    outbox: Outbox,
+    conversation: ConversationService,
+    vault: Vault,
+) -> None:
     assert message.from_user is not None and message.text is not None  # noqa: S101
-    outcome = await conversation.text(session, vault.user_hash(message.from_user.id),
-                                      message.text, source_key(message))
+    outcome = await conversation.text(
+        session, vault.user_hash(message.from_user.id), message.text, source_key(message)
+    )
     apply(outcome, outbox, message.chat.id, incoming_message_id=message.message_id)
 
 
-async def on_edited(message: Message, session: AsyncSession, outbox: Outbox,
-                    conversation: ConversationService, vault: Vault) -> None:
+async def on_edited(
+    message: Message,
+    session: AsyncSession,
+    outbox: Outbox,
+    conversation: ConversationService,
+    vault: Vault,
+) -> None:
     assert message.from_user is not None and message.text is not None  # noqa: S101
-    outcome = await conversation.edited(session, vault.user_hash(message.from_user.id),
-                                        message.text, source_key(message))
+    outcome = await conversation.edited(
+        session, vault.user_hash(message.from_user.id), message.text, source_key(message)
+    )
     apply(outcome, outbox, message.chat.id)
 
 
-async def on_press(query: CallbackQuery, session: AsyncSession, outbox: Outbox,
-                   conversation: ConversationService, vault: Vault) -> None:
+async def on_press(
+    query: CallbackQuery,
+    session: AsyncSession,
+    outbox: Outbox,
+    conversation: ConversationService,
+    vault: Vault,
+) -> None:
     assert query.data is not None  # noqa: S101
     chat_id = query.message.chat.id if query.message is not None else query.from_user.id
     outcome = await conversation.press(session, vault.user_hash(query.from_user.id), query.data)
@@ -84,8 +114,9 @@ async def on_press(query: CallbackQuery, session: AsyncSession, outbox: Outbox,
         outbox.add("seal", seal_then_receipt(conversation, chat_id, outcome.seal_statement))
 
 
-def seal_then_receipt(conversation: ConversationService, chat_id: int,
-                      statement_id: str) -> Callable[[Bot], Awaitable[int | None]]:
+def seal_then_receipt(
+    conversation: ConversationService, chat_id: int, statement_id: str
+) -> Callable[[Bot], Awaitable[int | None]]:
     """After the submission is committed: seal it, then hand the person their receipt."""
 
     async def action(bot: Bot) -> int | None:
@@ -105,9 +136,15 @@ def seal_then_receipt(conversation: ConversationService, chat_id: int,
     return action
 
 
-async def on_voice(message: Message, bot: Bot, session: AsyncSession, outbox: Outbox,
-                   conversation: ConversationService, vault: Vault,
-                   max_voice_seconds: int) -> None:
+async def on_voice(
+    message: Message,
+    bot: Bot,
+    session: AsyncSession,
+    outbox: Outbox,
+    conversation: ConversationService,
+    vault: Vault,
+    max_voice_seconds: int,
+) -> None:
     """A voice note or audio file: refuse kindly if too big, else keep it (encrypted) and queue
     it for transcription. The download happens before the transaction takes its lock."""
     assert message.from_user is not None  # noqa: S101
@@ -124,9 +161,13 @@ async def on_voice(message: Message, bot: Bot, session: AsyncSession, outbox: Ou
     except TelegramBadRequest:
         apply(Outcome().say(P.VOICE_TOO_LARGE), outbox, message.chat.id)
         return
-    note = VoiceNote(buffer.getvalue(), media.mime_type or "audio/ogg",
-                     float(duration) if duration is not None else None, message.chat.id,
-                     source_key(message))
+    note = VoiceNote(
+        buffer.getvalue(),
+        media.mime_type or "audio/ogg",
+        float(duration) if duration is not None else None,
+        message.chat.id,
+        source_key(message),
+    )
     outcome = await conversation.voice(session, vault.user_hash(message.from_user.id), note)
     chat_id = message.chat.id
 

@@ -14,10 +14,12 @@ DELETE_BATCH = 100
 def markup(say: Say) -> InlineKeyboardMarkup | None:
     if not say.buttons:
         return None
-    return InlineKeyboardMarkup(inline_keyboard=[
-        [InlineKeyboardButton(text=b.label, callback_data=b.data) for b in row]
-        for row in say.buttons
-    ])
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=b.label, callback_data=b.data) for b in row]
+            for row in say.buttons
+        ]
+    )
 
 
 def queue_send(outbox: Outbox, chat_id: int, say: Say) -> None:
@@ -30,7 +32,7 @@ def queue_send(outbox: Outbox, chat_id: int, say: Say) -> None:
 
 def queue_delete(outbox: Outbox, chat_id: int, message_ids: list[int]) -> None:
     for start in range(0, len(message_ids), DELETE_BATCH):
-        batch = message_ids[start:start + DELETE_BATCH]
+        batch = message_ids[start : start + DELETE_BATCH]
 
         async def delete(bot: Bot, batch: list[int] = batch) -> None:
             if len(batch) == 1:
@@ -41,9 +43,14 @@ def queue_delete(outbox: Outbox, chat_id: int, message_ids: list[int]) -> None:
         outbox.add("deleteMessages", delete)
 
 
-def apply(outcome: Outcome, outbox: Outbox, chat_id: int, *,
-          incoming_message_id: int | None = None,
-          callback: CallbackQuery | None = None) -> None:
+def apply(
+    outcome: Outcome,
+    outbox: Outbox,
+    chat_id: int,
+    *,
+    incoming_message_id: int | None = None,
+    callback: CallbackQuery | None = None,
+) -> None:
     if callback is not None:
         toast = outcome.toast
 
@@ -56,15 +63,19 @@ def apply(outcome: Outcome, outbox: Outbox, chat_id: int, *,
             message_id = message.message_id
             edit = outcome.edit_pressed
             if edit is not None:
+
                 async def edit_text(bot: Bot) -> None:
-                    await bot.edit_message_text(edit.text, chat_id=chat_id,
-                                                message_id=message_id, reply_markup=markup(edit))
+                    await bot.edit_message_text(
+                        edit.text, chat_id=chat_id, message_id=message_id, reply_markup=markup(edit)
+                    )
 
                 outbox.add("editMessageText", edit_text)
             elif outcome.clear_pressed:
+
                 async def clear(bot: Bot) -> None:
-                    await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id,
-                                                        reply_markup=None)
+                    await bot.edit_message_reply_markup(
+                        chat_id=chat_id, message_id=message_id, reply_markup=None
+                    )
 
                 outbox.add("editMessageReplyMarkup", clear)
     if outcome.delete_incoming and incoming_message_id is not None:
@@ -72,6 +83,7 @@ def apply(outcome: Outcome, outbox: Outbox, chat_id: int, *,
     for say in outcome.says:
         queue_send(outbox, chat_id, say)
     if outcome.leave_chat:
+
         async def leave(bot: Bot) -> None:
             await bot.leave_chat(chat_id)
 

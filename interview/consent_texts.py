@@ -111,7 +111,7 @@ _MORE_REVIEW = (
 _MORE_PRIVACY = (
     "More information: privacy\n\n"
     "Telegram carries the messages between your phone and us. Bot chats do not use "
-    "Telegram's \"secret chats\". This means they are not end-to-end encrypted, and Telegram "
+    'Telegram\'s "secret chats". This means they are not end-to-end encrypted, and Telegram '
     "could read them. Our messages to you cannot be forwarded or saved.\n\n"
     "On our side, every answer, voice note and transcript is encrypted as soon as it arrives. "
     "When you send your answers, they are locked so that only the review team's own keys can "
@@ -189,8 +189,7 @@ BUTTON_TELL_ME_MORE: Final = "Tell me more"
 BUTTON_NOT_NOW: Final = "Not now"
 BUTTON_CONTINUE: Final = "Continue"
 NOT_NOW: Final = (
-    "That is fine.\n\n"
-    "You have not shared anything yet. Whenever you are ready, send /start."
+    "That is fine.\n\nYou have not shared anything yet. Whenever you are ready, send /start."
 )
 DECLINED: Final = (
     "Thank you for letting us know.\n\n"

@@ -127,9 +127,9 @@ class InterviewEngine:
         if cursor.prompt_id is None or cursor.prompt_id not in shown:
             return self.next(progress, cursor)
         # Re-arriving: forget the current prompt so a pending content note is shown again.
-        again = cursor.model_copy(update={
-            "visited": tuple(v for v in cursor.visited if v != cursor.prompt_id)
-        })
+        again = cursor.model_copy(
+            update={"visited": tuple(v for v in cursor.visited if v != cursor.prompt_id)}
+        )
         return self._arrive(progress, again, cursor.prompt_id)
 
     def next(self, progress: Progress, cursor: Cursor) -> Step:

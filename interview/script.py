@@ -152,8 +152,11 @@ def cross_check(script: InterviewScript) -> list[tuple[Loc, str]]:
             problems.extend(((*at, *loc), msg) for loc, msg in _prompt_problems(prompt, earlier))
             if section.content_note and prompt.required:
                 problems.append(
-                    ((*at, "required"), "a section with a content_note can be skipped whole, "
-                     "so it may not hold required prompts")
+                    (
+                        (*at, "required"),
+                        "a section with a content_note can be skipped whole, "
+                        "so it may not hold required prompts",
+                    )
                 )
             if prompt.id in earlier:
                 problems.append(((*at, "id"), f"duplicate prompt id {prompt.id!r}"))
@@ -181,12 +184,18 @@ def _prompt_problems(prompt: Prompt, earlier: dict[str, Prompt]) -> list[tuple[L
         target = earlier.get(prompt.show_if.prompt)
         if target is None:
             out.append(
-                (("show_if", "prompt"), f"show_if refers to {prompt.show_if.prompt!r}, "
-                 "which is not an earlier prompt")
+                (
+                    ("show_if", "prompt"),
+                    f"show_if refers to {prompt.show_if.prompt!r}, which is not an earlier prompt",
+                )
             )
         elif target.kind != "choice":
-            out.append((("show_if", "prompt"), f"show_if refers to {target.id!r}, "
-                        "which is not a choice prompt"))
+            out.append(
+                (
+                    ("show_if", "prompt"),
+                    f"show_if refers to {target.id!r}, which is not a choice prompt",
+                )
+            )
         else:
             known = {c.value for c in target.choices}
             for vi, value in enumerate(prompt.show_if.in_):

@@ -111,7 +111,9 @@ def assemble_statement(
                     status=status,
                     chosen=tuple(
                         ChosenValue(value=v, label=prompt.label_of(v)) for v in answer.choices
-                    ) if keep else (),
+                    )
+                    if keep
+                    else (),
                     parts=answer.parts if keep else (),
                     events=answer.events if keep else (),
                 )

@@ -139,8 +139,10 @@ def _ledger(
         parsed = parse_ledger(store.get_object(ledger_key(case_ref)))
     except ObjectNotFoundError:
         if store.list(f"{case_ref}/"):
-            report.error("ledger.jsonl is missing (if a first sealing was interrupted, the bot "
-                         "completes it within a minute; otherwise the ledger was removed)")
+            report.error(
+                "ledger.jsonl is missing (if a first sealing was interrupted, the bot "
+                "completes it within a minute; otherwise the ledger was removed)"
+            )
         else:
             report.error(f"case {case_ref} is not in the evidence store")
         return []

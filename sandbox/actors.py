@@ -54,8 +54,12 @@ class Actors:
     ) -> dict[str, Any]:
         # A snapshot: later edits to the stored message must not rewrite a queued update.
         update, queued = self.state.updates.push(kind, copy.deepcopy(payload))
-        result: dict[str, Any] = {"update_id": update["update_id"], "queued": queued, kind: payload,
-                                  "accepted_at": self.state.clock.now()}
+        result: dict[str, Any] = {
+            "update_id": update["update_id"],
+            "queued": queued,
+            kind: payload,
+            "accepted_at": self.state.clock.now(),
+        }
         if stored is not None:
             result["message_id"] = stored.message_id
             result["chat_id"] = stored.chat_id

@@ -84,8 +84,7 @@ async def config(request: web.Request) -> web.StreamResponse:
             "person_url": request.app.get(PERSON_URL_KEY),
             "bot": {"name": state.bot.first_name, "username": state.bot.username},
             "commands": [
-                {"command": c.get("command"), "description": c.get("description")}
-                for c in commands
+                {"command": c.get("command"), "description": c.get("description")} for c in commands
             ],
         }
     )
@@ -114,8 +113,11 @@ async def file_for_player(request: web.Request) -> web.StreamResponse:
     stored = request.app[STATE_KEY].files.get(request.match_info["file_id"])
     if stored is None:
         return json_error(404, "no such file")
-    return web.Response(body=stored.data, content_type=stored.mime_type or "audio/ogg",
-                        headers={"Cache-Control": "no-store"})
+    return web.Response(
+        body=stored.data,
+        content_type=stored.mime_type or "audio/ogg",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def chat_view(state: SandboxState, chat_id: int) -> dict[str, Any]:

@@ -49,8 +49,7 @@ class AuditReport:
 
 
 def _canonical(seq: int, at: datetime, actor: str, action: str, subject: str) -> bytes:
-    body = {"seq": seq, "at": at.isoformat(), "actor": actor, "action": action,
-            "subject": subject}
+    body = {"seq": seq, "at": at.isoformat(), "actor": actor, "action": action, "subject": subject}
     return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -84,26 +83,44 @@ class AuditLog:
         self._key = derive_key(hmac_key, "audit-chain")
         self.head = head
 
-    def _hash(self, prev_hash: str, seq: int, at: datetime, actor: str, action: str,
-              subject: str) -> str:
+    def _hash(
+        self, prev_hash: str, seq: int, at: datetime, actor: str, action: str, subject: str
+    ) -> str:
         message = prev_hash.encode() + b"|" + _canonical(seq, at, actor, action, subject)
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
-    async def append(self, session: AsyncSession, actor: str, action: str,
-                     subject: Mapping[str, str | int | None]) -> AuditEvent:
+    async def append(
+        self,
+        session: AsyncSession,
+        actor: str,
+        action: str,
+        subject: Mapping[str, str | int | None],
+    ) -> AuditEvent:
         """Add an event in the caller's transaction. ``subject`` holds ids, never content."""
         if session.bind is not None and session.bind.dialect.name == "postgresql":
             await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
-        last = (await session.execute(
-            select(AuditEvent).order_by(col(AuditEvent.seq).desc()).limit(1)
-        )).scalars().first()
+        last = (
+            (
+                await session.execute(
+                    select(AuditEvent).order_by(col(AuditEvent.seq).desc()).limit(1)
+                )
+            )
+            .scalars()
+            .first()
+        )
         seq = 1 if last is None else last.seq + 1
         prev = GENESIS if last is None else last.hash
         at = utcnow()
         subject_json = json.dumps(dict(subject), sort_keys=True, separators=(",", ":"))
-        event = AuditEvent(seq=seq, at=at, actor=actor, action=action, subject=subject_json,
-                           prev_hash=prev,
-                           hash=self._hash(prev, seq, at, actor, action, subject_json))
+        event = AuditEvent(
+            seq=seq,
+            at=at,
+            actor=actor,
+            action=action,
+            subject=subject_json,
+            prev_hash=prev,
+            hash=self._hash(prev, seq, at, actor, action, subject_json),
+        )
         session.add(event)
         await session.flush()
         if self.head is not None:
@@ -121,35 +138,50 @@ class AuditLog:
 
     async def verify(self, session: AsyncSession) -> AuditReport:
         """Walk the chain; name the first broken link."""
-        events = (await session.execute(
-            select(AuditEvent).order_by(col(AuditEvent.seq))
-        )).scalars().all()
+        events = (
+            (await session.execute(select(AuditEvent).order_by(col(AuditEvent.seq))))
+            .scalars()
+            .all()
+        )
         prev = GENESIS
         expected_seq = 1
         for event in events:
             if event.seq != expected_seq:
-                return AuditReport(len(events), AuditProblem(
-                    expected_seq, f"missing (the chain jumps to {event.seq})"))
+                return AuditReport(
+                    len(events),
+                    AuditProblem(expected_seq, f"missing (the chain jumps to {event.seq})"),
+                )
             if event.prev_hash != prev:
-                return AuditReport(len(events), AuditProblem(
-                    event.seq, "does not follow the event before it (deleted or reordered)"))
-            want = self._hash(prev, event.seq, event.at, event.actor, event.action,
-                              event.subject)
+                return AuditReport(
+                    len(events),
+                    AuditProblem(
+                        event.seq, "does not follow the event before it (deleted or reordered)"
+                    ),
+                )
+            want = self._hash(prev, event.seq, event.at, event.actor, event.action, event.subject)
             if not hmac.compare_digest(want, event.hash):
-                return AuditReport(len(events), AuditProblem(
-                    event.seq, "was altered after it was written"))
+                return AuditReport(
+                    len(events), AuditProblem(event.seq, "was altered after it was written")
+                )
             prev = event.hash
             expected_seq += 1
         recorded = self.head.read() if self.head is not None else None
         if recorded is not None:
             seq, digest = recorded
             if seq > len(events):
-                return AuditReport(len(events), AuditProblem(
-                    len(events) + 1, f"missing: the log ends at {len(events)} but event {seq} "
-                    "was recorded (the newest events were deleted)"))
+                return AuditReport(
+                    len(events),
+                    AuditProblem(
+                        len(events) + 1,
+                        f"missing: the log ends at {len(events)} but event {seq} "
+                        "was recorded (the newest events were deleted)",
+                    ),
+                )
             if not hmac.compare_digest(events[seq - 1].hash, digest):
-                return AuditReport(len(events), AuditProblem(
-                    seq, "is not the event recorded when it was written (replaced)"))
+                return AuditReport(
+                    len(events),
+                    AuditProblem(seq, "is not the event recorded when it was written (replaced)"),
+                )
         return AuditReport(len(events), None)
 
     @staticmethod

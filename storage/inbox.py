@@ -62,11 +62,21 @@ class Inbox:
         self.keyring = keyring
 
     async def _key_id(self, session: AsyncSession) -> str:
-        row = (await session.execute(
-            select(DataKeyRow).where(col(DataKeyRow.purpose) == "inbox",
-                                     col(DataKeyRow.created_at) > utcnow() - KEY_LIFETIME)
-            .order_by(col(DataKeyRow.created_at).desc()).limit(1)
-        )).scalars().first()
+        row = (
+            (
+                await session.execute(
+                    select(DataKeyRow)
+                    .where(
+                        col(DataKeyRow.purpose) == "inbox",
+                        col(DataKeyRow.created_at) > utcnow() - KEY_LIFETIME,
+                    )
+                    .order_by(col(DataKeyRow.created_at).desc())
+                    .limit(1)
+                )
+            )
+            .scalars()
+            .first()
+        )
         if row is not None:
             return str(row.id)
         key = await self.keyring.create(session, "inbox")
@@ -78,9 +88,13 @@ class Inbox:
         if not updates:
             return []
         ids = [u.update_id for u in updates]
-        known = set((await session.execute(
-            select(InboxUpdate.update_id).where(col(InboxUpdate.update_id).in_(ids))
-        )).scalars())
+        known = set(
+            (
+                await session.execute(
+                    select(InboxUpdate.update_id).where(col(InboxUpdate.update_id).in_(ids))
+                )
+            ).scalars()
+        )
         fresh = [u for u in updates if u.update_id not in known]
         if not fresh:
             return []
@@ -88,16 +102,24 @@ class Inbox:
         key = await self.keyring.get(session, key_id)
         for item in fresh:
             data = json.dumps(item.payload, separators=(",", ":")).encode()
-            sealed = FieldCipher.encrypt(key, data, FieldRef("inbox", str(item.update_id),
-                                                             "payload"))
-            session.add(InboxUpdate(update_id=item.update_id, chat_key=item.chat_key,
-                                    key_id=key_id, payload_ct=sealed))
+            sealed = FieldCipher.encrypt(
+                key, data, FieldRef("inbox", str(item.update_id), "payload")
+            )
+            session.add(
+                InboxUpdate(
+                    update_id=item.update_id,
+                    chat_key=item.chat_key,
+                    key_id=key_id,
+                    payload_ct=sealed,
+                )
+            )
         return [u.update_id for u in fresh]
 
     async def pending(self, session: AsyncSession) -> list[tuple[int, str]]:
         rows = await session.execute(
             select(InboxUpdate.update_id, InboxUpdate.chat_key)
-            .where(col(InboxUpdate.state) == "pending").order_by(col(InboxUpdate.update_id))
+            .where(col(InboxUpdate.state) == "pending")
+            .order_by(col(InboxUpdate.update_id))
         )
         return [(int(a), str(b)) for a, b in rows.all()]
 
@@ -106,14 +128,16 @@ class Inbox:
         if row is None or row.state != "pending" or row.payload_ct is None or row.key_id is None:
             return None
         key = await self.keyring.get(session, row.key_id)
-        data = FieldCipher.decrypt(key, row.payload_ct, FieldRef("inbox", str(update_id),
-                                                                 "payload"))
+        data = FieldCipher.decrypt(
+            key, row.payload_ct, FieldRef("inbox", str(update_id), "payload")
+        )
         payload: dict[str, Any] = json.loads(data)
         return payload
 
     async def mark_done(self, session: AsyncSession, update_id: int, state: str = "done") -> None:
         await session.execute(
-            update(InboxUpdate).where(col(InboxUpdate.update_id) == update_id)
+            update(InboxUpdate)
+            .where(col(InboxUpdate.update_id) == update_id)
             .values(state=state, payload_ct=None, key_id=None, handled_at=utcnow())
         )
 
@@ -127,46 +151,66 @@ class Inbox:
 
     async def tidy(self, session: AsyncSession) -> int:
         """Forget long-handled updates and shred inbox keys nothing pending needs."""
-        await session.execute(delete(InboxUpdate).where(
-            col(InboxUpdate.state) != "pending",
-            col(InboxUpdate.handled_at) < utcnow() - KEEP_HANDLED))
-        in_use = set((await session.execute(
-            select(InboxUpdate.key_id).where(col(InboxUpdate.key_id).is_not(None))
-        )).scalars())
+        await session.execute(
+            delete(InboxUpdate).where(
+                col(InboxUpdate.state) != "pending",
+                col(InboxUpdate.handled_at) < utcnow() - KEEP_HANDLED,
+            )
+        )
+        in_use = set(
+            (
+                await session.execute(
+                    select(InboxUpdate.key_id).where(col(InboxUpdate.key_id).is_not(None))
+                )
+            ).scalars()
+        )
         current = await self._key_id(session)
-        stale = [k for k in (await session.execute(
-            select(DataKeyRow.id).where(col(DataKeyRow.purpose) == "inbox"))).scalars()
-            if k not in in_use and k != current]
-        await session.execute(delete(ChatMessage).where(
-            col(ChatMessage.sent_at) < utcnow() - timedelta(hours=48)))
+        stale = [
+            k
+            for k in (
+                await session.execute(
+                    select(DataKeyRow.id).where(col(DataKeyRow.purpose) == "inbox")
+                )
+            ).scalars()
+            if k not in in_use and k != current
+        ]
+        await session.execute(
+            delete(ChatMessage).where(col(ChatMessage.sent_at) < utcnow() - timedelta(hours=48))
+        )
         return await self.keyring.shred(session, stale, "inbox-expired")
 
     @staticmethod
-    async def remember_messages(session: AsyncSession, chat_key: str,
-                                message_ids: Sequence[int]) -> None:
+    async def remember_messages(
+        session: AsyncSession, chat_key: str, message_ids: Sequence[int]
+    ) -> None:
         if not message_ids:
             return
         dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         now = utcnow()
-        await session.execute(insert(ChatMessage).values(
-            [{"chat_key": chat_key, "message_id": m, "sent_at": now} for m in message_ids]
-        ).on_conflict_do_nothing())
+        await session.execute(
+            insert(ChatMessage)
+            .values([{"chat_key": chat_key, "message_id": m, "sent_at": now} for m in message_ids])
+            .on_conflict_do_nothing()
+        )
 
     @staticmethod
-    async def recent_messages(session: AsyncSession, chat_key: str,
-                              since: datetime) -> list[int]:
+    async def recent_messages(session: AsyncSession, chat_key: str, since: datetime) -> list[int]:
         rows = await session.execute(
-            select(ChatMessage.message_id).where(col(ChatMessage.chat_key) == chat_key,
-                                                 col(ChatMessage.sent_at) > since)
+            select(ChatMessage.message_id)
+            .where(col(ChatMessage.chat_key) == chat_key, col(ChatMessage.sent_at) > since)
             .order_by(col(ChatMessage.message_id))
         )
         return [int(m) for m in rows.scalars()]
 
     @staticmethod
-    async def forget_messages(session: AsyncSession, chat_key: str,
-                              message_ids: Sequence[int]) -> None:
+    async def forget_messages(
+        session: AsyncSession, chat_key: str, message_ids: Sequence[int]
+    ) -> None:
         if message_ids:
-            await session.execute(delete(ChatMessage).where(
-                col(ChatMessage.chat_key) == chat_key,
-                col(ChatMessage.message_id).in_(list(message_ids))))
+            await session.execute(
+                delete(ChatMessage).where(
+                    col(ChatMessage.chat_key) == chat_key,
+                    col(ChatMessage.message_id).in_(list(message_ids)),
+                )
+            )

@@ -25,12 +25,13 @@ AGING = timedelta(seconds=60)
 class TranscriptionJob(SQLModel, table=True):
     __tablename__ = "transcription_jobs"
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
-    audio_id: str = Field(foreign_key="audio_blobs.id", index=True, max_length=32,
-                          ondelete="CASCADE")
-    answer_id: str = Field(foreign_key="answers.id", index=True, max_length=32,
-                           ondelete="CASCADE")
-    interview_id: str = Field(foreign_key="interviews.id", index=True, max_length=32,
-                              ondelete="CASCADE")
+    audio_id: str = Field(
+        foreign_key="audio_blobs.id", index=True, max_length=32, ondelete="CASCADE"
+    )
+    answer_id: str = Field(foreign_key="answers.id", index=True, max_length=32, ondelete="CASCADE")
+    interview_id: str = Field(
+        foreign_key="interviews.id", index=True, max_length=32, ondelete="CASCADE"
+    )
     state: str = Field(default="queued", max_length=16, index=True)
     attempts: int = 0
     duration_s: float | None = None
@@ -53,12 +54,20 @@ class JobQueue:
         now = utcnow()
         waited_long = case((col(TranscriptionJob.created_at) < now - AGING, 0), else_=1)
         rows = await session.execute(
-            select(TranscriptionJob.id).where(or_(
-                col(TranscriptionJob.state) == "queued",
-                (col(TranscriptionJob.state) == "running")
-                & (col(TranscriptionJob.lease_until) < now),
-            )).order_by(waited_long, func.coalesce(col(TranscriptionJob.duration_s), 600.0),
-                        col(TranscriptionJob.created_at)).limit(limit)
+            select(TranscriptionJob.id)
+            .where(
+                or_(
+                    col(TranscriptionJob.state) == "queued",
+                    (col(TranscriptionJob.state) == "running")
+                    & (col(TranscriptionJob.lease_until) < now),
+                )
+            )
+            .order_by(
+                waited_long,
+                func.coalesce(col(TranscriptionJob.duration_s), 600.0),
+                col(TranscriptionJob.created_at),
+            )
+            .limit(limit)
         )
         return [str(r) for r in rows.scalars()]
 
@@ -66,30 +75,44 @@ class JobQueue:
     async def claim(session: AsyncSession, job_id: str, lease: timedelta) -> bool:
         """Take a job for ``lease``; False if someone else has it (or it is finished)."""
         now = utcnow()
-        result = cast(CursorResult[Any], await session.execute(
-            update(TranscriptionJob)
-            .where(col(TranscriptionJob.id) == job_id,
-                   or_(col(TranscriptionJob.state) == "queued",
-                       (col(TranscriptionJob.state) == "running")
-                       & (col(TranscriptionJob.lease_until) < now)))
-            .values(state="running", lease_until=now + lease,
-                    attempts=col(TranscriptionJob.attempts) + 1)
-        ))
+        result = cast(
+            CursorResult[Any],
+            await session.execute(
+                update(TranscriptionJob)
+                .where(
+                    col(TranscriptionJob.id) == job_id,
+                    or_(
+                        col(TranscriptionJob.state) == "queued",
+                        (col(TranscriptionJob.state) == "running")
+                        & (col(TranscriptionJob.lease_until) < now),
+                    ),
+                )
+                .values(
+                    state="running",
+                    lease_until=now + lease,
+                    attempts=col(TranscriptionJob.attempts) + 1,
+                )
+            ),
+        )
         return int(result.rowcount or 0) == 1
 
     @staticmethod
     async def renew(session: AsyncSession, job_id: str, lease: timedelta) -> bool:
         """Extend a running job's lease (the heartbeat); False if the job is no longer running."""
-        result = cast(CursorResult[Any], await session.execute(
-            update(TranscriptionJob)
-            .where(col(TranscriptionJob.id) == job_id, col(TranscriptionJob.state) == "running")
-            .values(lease_until=utcnow() + lease)
-        ))
+        result = cast(
+            CursorResult[Any],
+            await session.execute(
+                update(TranscriptionJob)
+                .where(col(TranscriptionJob.id) == job_id, col(TranscriptionJob.state) == "running")
+                .values(lease_until=utcnow() + lease)
+            ),
+        )
         return int(result.rowcount or 0) == 1
 
     @staticmethod
-    async def finish(session: AsyncSession, job: TranscriptionJob, state: str,
-                     error_type: str | None = None) -> None:
+    async def finish(
+        session: AsyncSession, job: TranscriptionJob, state: str, error_type: str | None = None
+    ) -> None:
         job.state = state
         job.error_type = error_type
         job.lease_until = None
@@ -110,7 +133,10 @@ class JobQueue:
 
     @staticmethod
     async def pending_for(session: AsyncSession, interview_id: str) -> int:
-        rows = await session.execute(select(TranscriptionJob.id).where(
-            col(TranscriptionJob.interview_id) == interview_id,
-            col(TranscriptionJob.state).in_(("queued", "running"))))
+        rows = await session.execute(
+            select(TranscriptionJob.id).where(
+                col(TranscriptionJob.interview_id) == interview_id,
+                col(TranscriptionJob.state).in_(("queued", "running")),
+            )
+        )
         return len(rows.all())

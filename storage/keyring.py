@@ -67,8 +67,9 @@ class Keyring:
         key = DataKey.generate()
         kek_id, kek = self.provider.active_kek()
         session.add(
-            DataKeyRow(id=key.key_id, kek_id=kek_id, wrapped=wrap_key(kek_id, kek, key),
-                       purpose=purpose)
+            DataKeyRow(
+                id=key.key_id, kek_id=kek_id, wrapped=wrap_key(kek_id, kek, key), purpose=purpose
+            )
         )
         return key
 
@@ -98,10 +99,17 @@ class Keyring:
             # job; the opposite order could forget a shredding the person asked for. (fsync:
             # off the event loop.)
             await asyncio.to_thread(self.ledger.append, ids, reason)
-        result = cast(CursorResult[Any], await session.execute(
-            delete(DataKeyRow).where(col(DataKeyRow.id).in_(ids))))
-        known = set((await session.execute(select(col(ShreddedKey.key_id)).where(
-            col(ShreddedKey.key_id).in_(ids)))).scalars())
+        result = cast(
+            CursorResult[Any],
+            await session.execute(delete(DataKeyRow).where(col(DataKeyRow.id).in_(ids))),
+        )
+        known = set(
+            (
+                await session.execute(
+                    select(col(ShreddedKey.key_id)).where(col(ShreddedKey.key_id).in_(ids))
+                )
+            ).scalars()
+        )
         for key_id in ids:
             if key_id not in known:
                 session.add(ShreddedKey(key_id=key_id, reason=reason))
@@ -112,8 +120,11 @@ class Keyring:
         if self.ledger is None:
             return 0
         ids = self.ledger.key_ids()
-        present = set((await session.execute(select(col(DataKeyRow.id)).where(
-            col(DataKeyRow.id).in_(ids)))).scalars())
+        present = set(
+            (
+                await session.execute(select(col(DataKeyRow.id)).where(col(DataKeyRow.id).in_(ids)))
+            ).scalars()
+        )
         if not present:
             return 0
         await session.execute(delete(DataKeyRow).where(col(DataKeyRow.id).in_(present)))

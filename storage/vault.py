@@ -30,12 +30,14 @@ class Vault:
         key = await self.keyring.get(session, key_id)
         return FieldCipher.decrypt(key, sealed, ref)
 
-    async def seal_text(self, session: AsyncSession, key_id: str, ref: FieldRef,
-                        text: str) -> bytes:
+    async def seal_text(
+        self, session: AsyncSession, key_id: str, ref: FieldRef, text: str
+    ) -> bytes:
         return await self.seal(session, key_id, ref, text.encode("utf-8"))
 
-    async def open_text(self, session: AsyncSession, key_id: str, ref: FieldRef,
-                        sealed: bytes) -> str:
+    async def open_text(
+        self, session: AsyncSession, key_id: str, ref: FieldRef, sealed: bytes
+    ) -> str:
         return (await self.open(session, key_id, ref, sealed)).decode("utf-8")
 
     def user_hash(self, telegram_user_id: int) -> str:

@@ -44,8 +44,9 @@ def _postgres_unreachable(reason: str) -> None:
 
 async def _admin_connection() -> asyncpg.Connection:
     try:
-        return await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER,
-                                     database=PG_ADMIN_DB, timeout=5)
+        return await asyncpg.connect(
+            host=PG_HOST, port=PG_PORT, user=PG_USER, database=PG_ADMIN_DB, timeout=5
+        )
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         _postgres_unreachable(type(exc).__name__)
         raise  # unreachable: skip/fail raise
@@ -143,13 +144,26 @@ class Storage:
 
 
 @pytest.fixture
-def storage(data_dir: Path, migrated_url: str, engine: AsyncEngine,
-            sessions: async_sessionmaker[AsyncSession], provider: FileKeyProvider) -> Storage:
+def storage(
+    data_dir: Path,
+    migrated_url: str,
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    provider: FileKeyProvider,
+) -> Storage:
     ledger = ShredLedger(data_dir / "shredded-keys.log")
     keyring = Keyring(provider, ledger)
-    return Storage(data_dir=data_dir, url=migrated_url, engine=engine, sessions=sessions,
-                   provider=provider, ledger=ledger, keyring=keyring, vault=Vault(keyring),
-                   audit=AuditLog(provider.hmac_key()))
+    return Storage(
+        data_dir=data_dir,
+        url=migrated_url,
+        engine=engine,
+        sessions=sessions,
+        provider=provider,
+        ledger=ledger,
+        keyring=keyring,
+        vault=Vault(keyring),
+        audit=AuditLog(provider.hmac_key()),
+    )
 
 
 @pytest.fixture
@@ -157,8 +171,11 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No CASEVOICE_* variable from the developer's shell leaks into a test."""
     for name in list(os.environ):
         if name.startswith("CASEVOICE_") and name not in {
-            "CASEVOICE_SKIP_POSTGRES", "CASEVOICE_TEST_PG_HOST", "CASEVOICE_TEST_PG_PORT",
-            "CASEVOICE_TEST_PG_USER", "CASEVOICE_TEST_PG_DB",
+            "CASEVOICE_SKIP_POSTGRES",
+            "CASEVOICE_TEST_PG_HOST",
+            "CASEVOICE_TEST_PG_PORT",
+            "CASEVOICE_TEST_PG_USER",
+            "CASEVOICE_TEST_PG_DB",
         }:
             monkeypatch.delenv(name)
     yield

@@ -34,10 +34,18 @@ log = logging.getLogger(__name__)
 SegmentText = Callable[[str], None]
 WORKER_NICENESS = 10
 _ERRORS: dict[str, type[E.TranscriptionError]] = {
-    cls.__name__: cls for cls in (
-        E.NotAudioError, E.CorruptAudioError, E.EmptyAudioError, E.AudioTooLongError,
-        E.AudioTooLargeError, E.SilenceError, E.TranscriptionTimeout, E.TranscriptionFailed,
-        E.ModelError, E.ModelChecksumError,
+    cls.__name__: cls
+    for cls in (
+        E.NotAudioError,
+        E.CorruptAudioError,
+        E.EmptyAudioError,
+        E.AudioTooLongError,
+        E.AudioTooLargeError,
+        E.SilenceError,
+        E.TranscriptionTimeout,
+        E.TranscriptionFailed,
+        E.ModelError,
+        E.ModelChecksumError,
     )
 }
 
@@ -68,15 +76,17 @@ def _worker_main(conn: Connection, config: PoolConfig) -> None:  # pragma: no co
     # Whisper may take every core; the bot's event loop (text replies) must still get its turn.
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True,
-                     name="casevoice-parent-watch").start()
+    threading.Thread(
+        target=_exit_with_parent, args=(os.getppid(),), daemon=True, name="casevoice-parent-watch"
+    ).start()
     from transcription.engine import WhisperTranscriber, transcribe_bytes
     from transcription.models import resolve_model
 
     try:
         info = resolve_model(config.model, config.data_dir)
-        transcriber = WhisperTranscriber(info, cpu_threads=config.threads,
-                                         beam_size=config.beam_size, budget=config.budget)
+        transcriber = WhisperTranscriber(
+            info, cpu_threads=config.threads, beam_size=config.beam_size, budget=config.budget
+        )
     except Exception as exc:  # noqa: BLE001 - reported to the parent, by type only
         conn.send(("fatal", type(exc).__name__, ""))
         return
@@ -89,8 +99,12 @@ def _worker_main(conn: Connection, config: PoolConfig) -> None:  # pragma: no co
         _kind, data, language = message
         try:
             transcript = transcribe_bytes(
-                transcriber, data, language=language, max_seconds=config.max_seconds,
-                on_segment=lambda segment: conn.send(("segment", segment.text, "")))
+                transcriber,
+                data,
+                language=language,
+                max_seconds=config.max_seconds,
+                on_segment=lambda segment: conn.send(("segment", segment.text, "")),
+            )
         except E.TranscriptionError as exc:
             conn.send(("error", type(exc).__name__, str(exc)))
             continue
@@ -103,8 +117,9 @@ def _worker_main(conn: Connection, config: PoolConfig) -> None:  # pragma: no co
 class _Worker:
     def __init__(self, context: Any, config: PoolConfig) -> None:
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child, config), daemon=True,
-                                       name="casevoice-whisper")
+        self.process = context.Process(
+            target=_worker_main, args=(child, config), daemon=True, name="casevoice-whisper"
+        )
         self.process.start()
         child.close()
         self.model_id = ""
@@ -160,9 +175,14 @@ class WorkerPool:
         if worker in self._all:
             self._all.remove(worker)
 
-    async def transcribe(self, data: bytes, *, duration: float | None = None,
-                         language: str | None = None,
-                         on_segment: SegmentText | None = None) -> Transcript:
+    async def transcribe(
+        self,
+        data: bytes,
+        *,
+        duration: float | None = None,
+        language: str | None = None,
+        on_segment: SegmentText | None = None,
+    ) -> Transcript:
         """Transcribe one note in a worker; typed errors only. Bounded by the time budget."""
         worker = await self._idle.get()
         budget = self.config.budget.seconds_for(duration or self.config.max_seconds / 4)
@@ -175,8 +195,9 @@ class WorkerPool:
         healthy = False
         try:
             worker.conn.send(("job", data, language))
-            result = await asyncio.to_thread(self._receive, worker, time.monotonic() + budget,
-                                             relay, self.config.max_seconds)
+            result = await asyncio.to_thread(
+                self._receive, worker, time.monotonic() + budget, relay, self.config.max_seconds
+            )
             healthy = True
             return result
         except E.TranscriptionError as exc:
@@ -192,8 +213,9 @@ class WorkerPool:
                 asyncio.get_running_loop().create_task(self._replace())
 
     @staticmethod
-    def _receive(worker: _Worker, deadline: float, relay: SegmentText,
-                 max_seconds: float) -> Transcript:
+    def _receive(
+        worker: _Worker, deadline: float, relay: SegmentText, max_seconds: float
+    ) -> Transcript:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not worker.conn.poll(remaining):

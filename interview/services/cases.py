@@ -80,17 +80,26 @@ def validate_case_ref(ref: str) -> str:
 
 
 class CaseService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], vault: Vault,
-                 audit: AuditLog) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], vault: Vault, audit: AuditLog
+    ) -> None:
         self.sessions = sessions
         self.vault = vault
         self.audit = audit
 
-    async def create(self, ref: str, recipients: list[str], *, title: str | None = None,
-                     deadline: date | None = None, withdraw_until: date | None = None,
-                     scripts: list[CaseScriptInput] | None = None,
-                     delete_answers_from_chat: bool = False, include_audio: bool = False,
-                     actor: str = "cli") -> Case:
+    async def create(
+        self,
+        ref: str,
+        recipients: list[str],
+        *,
+        title: str | None = None,
+        deadline: date | None = None,
+        withdraw_until: date | None = None,
+        scripts: list[CaseScriptInput] | None = None,
+        delete_answers_from_chat: bool = False,
+        include_audio: bool = False,
+        actor: str = "cli",
+    ) -> Case:
         validate_case_ref(ref)
         if not recipients:
             raise CaseError("a case needs at least one reviewer recipient (--recipient age1...)")
@@ -99,32 +108,43 @@ class CaseService:
             if existing.first() is not None:
                 raise CaseError(f"case {ref} already exists")
             key = await self.vault.keyring.create(session, "case")
-            case = Case(ref=ref, dek_id=key.key_id, deadline=deadline,
-                        withdraw_until=withdraw_until or deadline,
-                        delete_answers_from_chat=delete_answers_from_chat,
-                        include_audio=include_audio)
+            case = Case(
+                ref=ref,
+                dek_id=key.key_id,
+                deadline=deadline,
+                withdraw_until=withdraw_until or deadline,
+                delete_answers_from_chat=delete_answers_from_chat,
+                include_audio=include_audio,
+            )
             if title:
                 case.title_ct = await self.vault.seal_text(
-                    session, key.key_id, FieldRef("cases", case.id, "title"), title)
+                    session, key.key_id, FieldRef("cases", case.id, "title"), title
+                )
             session.add(case)
             await session.flush()
             for recipient in dict.fromkeys(recipients):
                 session.add(ReviewerRecipient(case_id=case.id, recipient=recipient))
             for item in scripts or []:
-                row = CaseScript(case_id=case.id, role=item.role, script_id=item.script.id,
-                                 content_hash=item.script.content_hash, yaml_ct=b"")
+                row = CaseScript(
+                    case_id=case.id,
+                    role=item.role,
+                    script_id=item.script.id,
+                    content_hash=item.script.content_hash,
+                    yaml_ct=b"",
+                )
                 row.yaml_ct = await self.vault.seal_text(
-                    session, key.key_id, FieldRef("case_scripts", row.id, "yaml"),
-                    item.source_text)
+                    session, key.key_id, FieldRef("case_scripts", row.id, "yaml"), item.source_text
+                )
                 session.add(row)
-            await self.audit.append(session, actor, "case.create",
-                                    {"case": case.id, "recipients": len(set(recipients))})
+            await self.audit.append(
+                session, actor, "case.create", {"case": case.id, "recipients": len(set(recipients))}
+            )
         return case
 
     async def get(self, session: AsyncSession, ref: str) -> Case:
         case: Case | None = (
-            await session.execute(select(Case).where(col(Case.ref) == ref))
-        ).scalars().first()
+            (await session.execute(select(Case).where(col(Case.ref) == ref))).scalars().first()
+        )
         if case is None:
             raise CaseError(f"no case {ref!r}")
         return case
@@ -133,23 +153,37 @@ class CaseService:
         """A case's own scripts (decrypted YAML) and settings, to rehearse it elsewhere."""
         async with reading(self.sessions) as session:
             case = await self.get(session, ref)
-            rows = (await session.execute(
-                select(CaseScript).where(col(CaseScript.case_id) == case.id)
-                .order_by(col(CaseScript.role))
-            )).scalars().all()
+            rows = (
+                (
+                    await session.execute(
+                        select(CaseScript)
+                        .where(col(CaseScript.case_id) == case.id)
+                        .order_by(col(CaseScript.role))
+                    )
+                )
+                .scalars()
+                .all()
+            )
             scripts = []
             for row in rows:
                 text = await self.vault.open_text(
-                    session, case.dek_id, FieldRef("case_scripts", row.id, "yaml"), row.yaml_ct)
+                    session, case.dek_id, FieldRef("case_scripts", row.id, "yaml"), row.yaml_ct
+                )
                 scripts.append(CaseScriptInput(row.role, load_script(text), text))
-            return CaseBlueprint(tuple(scripts), case.deadline, case.withdraw_until,
-                                 case.delete_answers_from_chat, case.include_audio)
+            return CaseBlueprint(
+                tuple(scripts),
+                case.deadline,
+                case.withdraw_until,
+                case.delete_answers_from_chat,
+                case.include_audio,
+            )
 
     async def list(self) -> list[tuple[Case, int]]:
         async with reading(self.sessions) as session:
             counts = (
                 select(col(Participant.case_id), func.count().label("n"))
-                .group_by(col(Participant.case_id)).subquery()
+                .group_by(col(Participant.case_id))
+                .subquery()
             )
             rows = await session.execute(
                 select(Case, func.coalesce(counts.c.n, 0))
@@ -161,32 +195,58 @@ class CaseService:
     async def summary(self, ref: str) -> CaseSummary:
         async with reading(self.sessions) as session:
             case = await self.get(session, ref)
-            recipients = (await session.execute(
-                select(col(ReviewerRecipient.recipient))
-                .where(col(ReviewerRecipient.case_id) == case.id)
-            )).scalars().all()
-            scripts = {row.role: f"{row.script_id}#{row.content_hash[:12]}" for row in (
-                await session.execute(select(CaseScript).where(col(CaseScript.case_id) == case.id))
-            ).scalars()}
+            recipients = (
+                (
+                    await session.execute(
+                        select(col(ReviewerRecipient.recipient)).where(
+                            col(ReviewerRecipient.case_id) == case.id
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            scripts = {
+                row.role: f"{row.script_id}#{row.content_hash[:12]}"
+                for row in (
+                    await session.execute(
+                        select(CaseScript).where(col(CaseScript.case_id) == case.id)
+                    )
+                ).scalars()
+            }
             answer_counts = (
                 select(col(Answer.interview_id), func.count().label("n"))
-                .where(col(Answer.status) == "active").group_by(col(Answer.interview_id))
+                .where(col(Answer.status) == "active")
+                .group_by(col(Answer.interview_id))
                 .subquery()
             )
             rows = await session.execute(
-                select(Participant, col(Interview.state), func.coalesce(answer_counts.c.n, 0),
-                       col(Statement.state))
+                select(
+                    Participant,
+                    col(Interview.state),
+                    func.coalesce(answer_counts.c.n, 0),
+                    col(Statement.state),
+                )
                 .join(Interview, col(Interview.participant_id) == col(Participant.id), isouter=True)
-                .join(answer_counts, answer_counts.c.interview_id == col(Interview.id),
-                      isouter=True)
+                .join(
+                    answer_counts, answer_counts.c.interview_id == col(Interview.id), isouter=True
+                )
                 .join(Statement, col(Statement.participant_id) == col(Participant.id), isouter=True)
                 .where(col(Participant.case_id) == case.id)
                 .order_by(col(Participant.pseudonym))
             )
             progress = tuple(
-                ParticipantProgress(p.pseudonym, p.role, p.status, state or "deleted",
-                                    int(n), statement_state)
+                ParticipantProgress(
+                    p.pseudonym, p.role, p.status, state or "deleted", int(n), statement_state
+                )
                 for p, state, n, statement_state in rows.all()
             )
-            return CaseSummary(case.ref, case.status, case.deadline, case.withdraw_until,
-                               tuple(recipients), progress, scripts)
+            return CaseSummary(
+                case.ref,
+                case.status,
+                case.deadline,
+                case.withdraw_until,
+                tuple(recipients),
+                progress,
+                scripts,
+            )

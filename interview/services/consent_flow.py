@@ -50,8 +50,7 @@ class ConsentFlow:
             (Button(BUTTON_TELL_ME_MORE, "cm", step),),
         )
 
-    async def press(self, session: AsyncSession, ctx: Ctx, action: str,
-                    arg: str) -> Outcome | None:
+    async def press(self, session: AsyncSession, ctx: Ctx, action: str, arg: str) -> Outcome | None:
         """A consent button. ``None`` when consent is complete: the interview starts."""
         texts = texts_for(ctx)
         if action == "more":
@@ -72,8 +71,9 @@ class ConsentFlow:
         if question.required and not agreed:
             ctx.pos.consent_step = "intro"
             ctx.save(session, "declined")
-            await self.audit.append(session, "participant", "consent.declined",
-                                    {"interview": ctx.interview.id})
+            await self.audit.append(
+                session, "participant", "consent.declined", {"interview": ctx.interview.id}
+            )
             return Outcome().say(texts.declined)
         ctx.pos.consent[key] = agreed
         following = CONSENT_ORDER.index(key) + 1

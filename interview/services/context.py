@@ -59,8 +59,9 @@ class Ctx:
         session.add(self.interview)
 
 
-async def load_ctx(session: AsyncSession, scripts: ScriptCatalog, user_hash: str,
-                   participant_id: str | None = None) -> Ctx | None:
+async def load_ctx(
+    session: AsyncSession, scripts: ScriptCatalog, user_hash: str, participant_id: str | None = None
+) -> Ctx | None:
     """The person's current interview: the given one, else the most recently active."""
     query = (
         select(Participant, Interview, Case)

@@ -37,8 +37,15 @@ VOICE_ACTIONS = ("vok", "vfix", "vre")
 
 
 class ConversationService:
-    def __init__(self, vault: Vault, audit: AuditLog, scripts: ScriptCatalog,
-                 invites: InviteService, *, sealing: SealingService | None = None) -> None:
+    def __init__(
+        self,
+        vault: Vault,
+        audit: AuditLog,
+        scripts: ScriptCatalog,
+        invites: InviteService,
+        *,
+        sealing: SealingService | None = None,
+    ) -> None:
         self.scripts = scripts
         self.invites = invites
         self.sealing = sealing
@@ -90,8 +97,9 @@ class ConversationService:
             return self._confirm(session, ctx, name)
         return Outcome().say(P.HELP.format(support=DEFAULT_SUPPORT[ctx.script.audience]))
 
-    async def text(self, session: AsyncSession, user_hash: str, text: str,
-                   source_key: str) -> Outcome:
+    async def text(
+        self, session: AsyncSession, user_hash: str, text: str, source_key: str
+    ) -> Outcome:
         ctx = await load_ctx(session, self.scripts, user_hash)
         refusal = self._not_answering(ctx)
         if refusal is not None or ctx is None:
@@ -116,8 +124,9 @@ class ConversationService:
         ctx.pos.awaiting = None
         return await self.voices.accept(session, ctx, note)
 
-    async def edited(self, session: AsyncSession, user_hash: str, text: str,
-                     source_key: str) -> Outcome:
+    async def edited(
+        self, session: AsyncSession, user_hash: str, text: str, source_key: str
+    ) -> Outcome:
         """The person edited a message they sent as an answer: keep both versions."""
         ctx = await load_ctx(session, self.scripts, user_hash)
         if ctx is None or ctx.state not in ("interview", "paused", "readback"):
@@ -130,7 +139,8 @@ class ConversationService:
         ctx = await load_ctx(session, self.scripts, user_hash)
         if ctx is None or ctx.state in P.FINISHED_STATES:
             return Outcome(toast=P.NOTHING_HELD if ctx else None).say(
-                P.STRANGER if ctx is None else P.NOTHING_HELD)
+                P.STRANGER if ctx is None else P.NOTHING_HELD
+            )
         try:
             return await self._press(session, ctx, action, arg)
         except InterviewError as exc:
@@ -140,8 +150,11 @@ class ConversationService:
         ctx = await load_ctx(session, self.scripts, user_hash)
         if ctx is None:
             return Outcome().say(P.STRANGER)
-        codes = [s.receipt_code for s in await self.life.statements_of(session, ctx)
-                 if s.receipt_code and s.state == "sealed"]
+        codes = [
+            s.receipt_code
+            for s in await self.life.statements_of(session, ctx)
+            if s.receipt_code and s.state == "sealed"
+        ]
         if not codes:
             return Outcome().say(P.NO_RECEIPT)
         return Outcome().say(P.RECEIPTS.format(codes=", ".join(codes)))
@@ -185,8 +198,9 @@ class ConversationService:
 
     # -- read-back and submission -----------------------------------------------------------
 
-    async def _readback_press(self, session: AsyncSession, ctx: Ctx, action: str,
-                              arg: str) -> Outcome:
+    async def _readback_press(
+        self, session: AsyncSession, ctx: Ctx, action: str, arg: str
+    ) -> Outcome:
         if action == "send":
             if await self.voices.pending(session, ctx):
                 return Outcome(toast=P.STILL_TRANSCRIBING[:200], clear_pressed=False)
@@ -220,10 +234,16 @@ class ConversationService:
         ctx.pos.awaiting = what
         ctx.save(session)
         if what == "withdraw":
-            return Outcome().say(P.CONFIRM_WITHDRAW, (Button(P.BUTTON_WITHDRAW_YES, "wdy"),),
-                                 (Button(P.BUTTON_NO_KEEP, "wdn"),))
-        return Outcome().say(P.CONFIRM_DELETE, (Button(P.BUTTON_DELETE_YES, "dly"),),
-                             (Button(P.BUTTON_NO_KEEP, "dln"),))
+            return Outcome().say(
+                P.CONFIRM_WITHDRAW,
+                (Button(P.BUTTON_WITHDRAW_YES, "wdy"),),
+                (Button(P.BUTTON_NO_KEEP, "wdn"),),
+            )
+        return Outcome().say(
+            P.CONFIRM_DELETE,
+            (Button(P.BUTTON_DELETE_YES, "dly"),),
+            (Button(P.BUTTON_NO_KEEP, "dln"),),
+        )
 
     async def _confirmed(self, session: AsyncSession, ctx: Ctx, action: str) -> Outcome:
         if ctx.pos.awaiting != CONFIRMATIONS[action]:

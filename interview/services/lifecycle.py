@@ -45,62 +45,100 @@ class Lifecycle:
 
     async def record_consent(self, session: AsyncSession, ctx: Ctx, stage: str) -> None:
         texts = texts_for(ctx)
-        session.add(ConsentRecord(
-            interview_id=ctx.interview.id, stage=stage,
-            take_part=ctx.pos.consent.get("take_part", False),
-            quote=ctx.pos.consent.get("quote", False),
-            anonymised_publication=ctx.pos.consent.get("anonymised_publication", False),
-            consent_text_hash=texts.hash))
-        await self.audit.append(session, "participant", f"consent.{stage}",
-                                {"interview": ctx.interview.id})
+        session.add(
+            ConsentRecord(
+                interview_id=ctx.interview.id,
+                stage=stage,
+                take_part=ctx.pos.consent.get("take_part", False),
+                quote=ctx.pos.consent.get("quote", False),
+                anonymised_publication=ctx.pos.consent.get("anonymised_publication", False),
+                consent_text_hash=texts.hash,
+            )
+        )
+        await self.audit.append(
+            session, "participant", f"consent.{stage}", {"interview": ctx.interview.id}
+        )
 
     async def consent_choices(self, session: AsyncSession, ctx: Ctx) -> ConsentChoices:
         texts = texts_for(ctx)
-        record = (await session.execute(
-            select(ConsentRecord).where(col(ConsentRecord.interview_id) == ctx.interview.id)
-            .order_by(col(ConsentRecord.created_at).desc())
-        )).scalars().first()
+        record = (
+            (
+                await session.execute(
+                    select(ConsentRecord)
+                    .where(col(ConsentRecord.interview_id) == ctx.interview.id)
+                    .order_by(col(ConsentRecord.created_at).desc())
+                )
+            )
+            .scalars()
+            .first()
+        )
         if record is None:
-            return ConsentChoices.decide(texts, take_part=False, quote=False,
-                                         anonymised_publication=False, at=utcnow())
-        return ConsentChoices(take_part=record.take_part, quote=record.quote,
-                              anonymised_publication=record.anonymised_publication,
-                              consent_ref=texts.ref, consent_hash=record.consent_text_hash,
-                              decided_at=record.created_at)
+            return ConsentChoices.decide(
+                texts, take_part=False, quote=False, anonymised_publication=False, at=utcnow()
+            )
+        return ConsentChoices(
+            take_part=record.take_part,
+            quote=record.quote,
+            anonymised_publication=record.anonymised_publication,
+            consent_ref=texts.ref,
+            consent_hash=record.consent_text_hash,
+            decided_at=record.created_at,
+        )
 
     async def answers_of(self, session: AsyncSession, ctx: Ctx) -> dict[str, PromptAnswer]:
         chronology = {p.id for p in ctx.script.prompts if p.chronology}
         return await self.answers.load(session, ctx.interview, set(ctx.pos.skipped), chronology)
 
     async def assemble(self, session: AsyncSession, ctx: Ctx) -> Statement:
-        meta = StatementMeta(case_id=ctx.case.ref, participant_id=ctx.participant.pseudonym,
-                             interview_id=ctx.interview.id, role=ctx.participant.role,
-                             assembled_at=utcnow())
-        return assemble_statement(ctx.script, await self.answers_of(session, ctx),
-                                  await self.consent_choices(session, ctx), meta)
+        meta = StatementMeta(
+            case_id=ctx.case.ref,
+            participant_id=ctx.participant.pseudonym,
+            interview_id=ctx.interview.id,
+            role=ctx.participant.role,
+            assembled_at=utcnow(),
+        )
+        return assemble_statement(
+            ctx.script,
+            await self.answers_of(session, ctx),
+            await self.consent_choices(session, ctx),
+            meta,
+        )
 
     async def submit(self, session: AsyncSession, ctx: Ctx) -> StatementSubmitted:
         await self.record_consent(session, ctx, "submission")
         statement = await self.assemble(session, ctx)
-        row = StatementRow(interview_id=ctx.interview.id, case_id=ctx.case.id,
-                           participant_id=ctx.participant.id, role=ctx.participant.role,
-                           pseudonym=ctx.participant.pseudonym, state="submitted")
+        row = StatementRow(
+            interview_id=ctx.interview.id,
+            case_id=ctx.case.id,
+            participant_id=ctx.participant.id,
+            role=ctx.participant.role,
+            pseudonym=ctx.participant.pseudonym,
+            state="submitted",
+        )
         assert ctx.interview.dek_id is not None  # noqa: S101 - live interviews have keys
         row.body_ct = await self.vault.seal_text(
-            session, ctx.interview.dek_id, FieldRef("statements", row.id, "body"),
-            statement.to_json())
+            session,
+            ctx.interview.dek_id,
+            FieldRef("statements", row.id, "body"),
+            statement.to_json(),
+        )
         session.add(row)
         ctx.interview.submitted_at = utcnow()
         ctx.pos.awaiting = None
         ctx.save(session, "submitted")
-        await self.audit.append(session, "participant", "statement.submit",
-                                {"interview": ctx.interview.id, "statement": row.id})
+        await self.audit.append(
+            session,
+            "participant",
+            "statement.submit",
+            {"interview": ctx.interview.id, "statement": row.id},
+        )
         return StatementSubmitted(row.id, ctx.interview.id, ctx.case.id, statement)
 
     @staticmethod
     async def statements_of(session: AsyncSession, ctx: Ctx) -> list[StatementRow]:
-        rows = await session.execute(select(StatementRow).where(
-            col(StatementRow.participant_id) == ctx.participant.id))
+        rows = await session.execute(
+            select(StatementRow).where(col(StatementRow.participant_id) == ctx.participant.id)
+        )
         return list(rows.scalars())
 
     def withdraw_closed(self, ctx: Ctx, today: date) -> bool:
@@ -110,12 +148,19 @@ class Lifecycle:
         """Crypto-shred the interview's data key and delete its content rows."""
         if ctx.interview.dek_id is not None:
             await self.vault.keyring.shred(session, [ctx.interview.dek_id], reason)
-        await session.execute(delete(AudioBlob).where(
-            col(AudioBlob.interview_id) == ctx.interview.id))
-        await session.execute(delete(Answer).where(
-            col(Answer.interview_id) == ctx.interview.id))
-        statements = (await session.execute(select(StatementRow).where(
-            col(StatementRow.interview_id) == ctx.interview.id))).scalars().all()
+        await session.execute(
+            delete(AudioBlob).where(col(AudioBlob.interview_id) == ctx.interview.id)
+        )
+        await session.execute(delete(Answer).where(col(Answer.interview_id) == ctx.interview.id))
+        statements = (
+            (
+                await session.execute(
+                    select(StatementRow).where(col(StatementRow.interview_id) == ctx.interview.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
         for statement in statements:
             statement.body_ct = None
             if statement.state != "sealed":
@@ -131,8 +176,9 @@ class Lifecycle:
         ctx.participant.status = "withdrawn"
         session.add(ctx.participant)
         ctx.save(session, "withdrawn")
-        await self.audit.append(session, "participant", "interview.withdraw",
-                                {"interview": ctx.interview.id})
+        await self.audit.append(
+            session, "participant", "interview.withdraw", {"interview": ctx.interview.id}
+        )
 
     async def delete_all(self, session: AsyncSession, ctx: Ctx) -> None:
         await self.erase(session, ctx, reason="deletion")
@@ -140,5 +186,6 @@ class Lifecycle:
         ctx.participant.user_hash = None
         session.add(ctx.participant)
         ctx.save(session, "deleted")
-        await self.audit.append(session, "participant", "interview.delete",
-                                {"interview": ctx.interview.id})
+        await self.audit.append(
+            session, "participant", "interview.delete", {"interview": ctx.interview.id}
+        )

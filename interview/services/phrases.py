@@ -29,12 +29,11 @@ HINT_FREE: Final = (
     "Tap Done when you have finished this question."
 )
 HINT_DATE: Final = (
-    "Type the date in your own words. An approximate date is fine. Tap Done when you have "
-    "finished."
+    "Type the date in your own words. An approximate date is fine. Tap Done when you have finished."
 )
 HINT_CHRONOLOGY: Final = (
     "Send one contact per message, starting with its date, for example: "
-    "\"12 March 2024 - home visit, mother and both children seen\". "
+    '"12 March 2024 - home visit, mother and both children seen". '
     "Tap Done when you have added them all."
 )
 HINT_CHOICE_ONE: Final = "Tap the answer that fits best."
@@ -51,9 +50,7 @@ DONE_EMPTY: Final = (
 STALE_BUTTON: Final = "That button belongs to an earlier message."
 EDITING_NOW: Final = "Changing your answer to question {number}"
 EDIT_CURRENT: Final = "Your answer at the moment:\n\n{answer}"
-EDIT_HOW: Final = (
-    "Send your new answer to replace it, or tap Keep to leave it as it is."
-)
+EDIT_HOW: Final = "Send your new answer to replace it, or tap Keep to leave it as it is."
 EDIT_PICK: Final = "Which answer would you like to change? Tap its number."
 EDIT_BAD_NUMBER: Final = "Please send the number of a question, from 1 to {total}."
 READBACK_INTRO: Final = (
@@ -62,7 +59,7 @@ READBACK_INTRO: Final = (
 )
 READBACK_ACTIONS: Final = (
     "Your statement is ready\n\n"
-    "When you are happy with it, tap \"Send to the reviewer\". Your choices about quotes:\n"
+    'When you are happy with it, tap "Send to the reviewer". Your choices about quotes:\n'
     "• Quote your words (described {described}): {quote}\n"
     "• Anonymised quotes in the published report: {publish}"
 )
@@ -114,8 +111,7 @@ CONFIRM_DELETE: Final = (
     "notes and the link to your account. It cannot be undone. Do you want to delete it all?"
 )
 DELETE_SEALED_NOTE: Final = (
-    " A statement you already sent to the reviewer is not affected; send /withdraw to "
-    "withdraw it."
+    " A statement you already sent to the reviewer is not affected; send /withdraw to withdraw it."
 )
 WITHDRAWN: Final = (
     "Done\n\n"
@@ -183,7 +179,7 @@ VOICE_RECEIVED: Final = (
 HEARING: Final = "Listening to your voice note…\n\n{text}"
 HEARD: Final = (
     "Here is what I heard\n\n{text}\n\n"
-    "Is that right? If something is wrong, tap \"Correct it\" and type it the way you meant it."
+    'Is that right? If something is wrong, tap "Correct it" and type it the way you meant it.'
 )
 CORRECT_HOW: Final = (
     "Please type your answer the way you meant it. It will replace what I heard (the reviewer "

@@ -29,8 +29,9 @@ class PromptFlow:
     async def progress(self, session: AsyncSession, ctx: Ctx) -> Progress:
         return progress_of(await self.life.answers_of(session, ctx))
 
-    async def show(self, session: AsyncSession, ctx: Ctx, step: Step,
-                   out: Outcome | None = None) -> Outcome:
+    async def show(
+        self, session: AsyncSession, ctx: Ctx, step: Step, out: Outcome | None = None
+    ) -> Outcome:
         """Put a prompt (or, at the end, the read-back) in front of the person."""
         out = out or Outcome()
         ctx.pos.cursor = step.cursor
@@ -45,9 +46,15 @@ class PromptFlow:
         parts = await self.answers.parts_count(session, ctx.interview, step.prompt.id)
         picked = await self.answers.choices(session, ctx.interview, step.prompt.id)
         current = await self._current_answer(session, ctx, step) if ctx.pos.editing else None
-        out.says.extend(step_says(step, has_parts=parts > 0 and step.prompt.kind != "choice",
-                                  picked=picked, editing=ctx.pos.editing,
-                                  current_answer=current))
+        out.says.extend(
+            step_says(
+                step,
+                has_parts=parts > 0 and step.prompt.kind != "choice",
+                picked=picked,
+                editing=ctx.pos.editing,
+                current_answer=current,
+            )
+        )
         return out
 
     async def _current_answer(self, session: AsyncSession, ctx: Ctx, step: Step) -> str | None:
@@ -56,13 +63,16 @@ class PromptFlow:
         answer = (await self.life.answers_of(session, ctx)).get(step.prompt.id)
         if answer is None or not answer.answered:
             return None
-        return "\n\n".join([p.text for p in answer.parts]
-                           + [p.text for e in answer.events for p in e.parts]
-                           + [step.prompt.label_of(v) for v in answer.choices])
+        return "\n\n".join(
+            [p.text for p in answer.parts]
+            + [p.text for e in answer.events for p in e.parts]
+            + [step.prompt.label_of(v) for v in answer.choices]
+        )
 
     async def start(self, session: AsyncSession, ctx: Ctx) -> Outcome:
-        return await self.show(session, ctx, self.engine(ctx).resume(
-            await self.progress(session, ctx), None))
+        return await self.show(
+            session, ctx, self.engine(ctx).resume(await self.progress(session, ctx), None)
+        )
 
     async def resume(self, session: AsyncSession, ctx: Ctx) -> Outcome:
         ctx.pos.awaiting = None
@@ -77,8 +87,7 @@ class PromptFlow:
             ctx.save(session, "paused")
         return Outcome().say(P.PAUSED, *resume_button())
 
-    async def answer(self, session: AsyncSession, ctx: Ctx, text: str,
-                     source_key: str) -> Outcome:
+    async def answer(self, session: AsyncSession, ctx: Ctx, text: str, source_key: str) -> Outcome:
         """One typed part of the current prompt's answer."""
         cursor = ctx.pos.cursor
         if cursor is None or cursor.prompt_id is None:
@@ -88,8 +97,9 @@ class PromptFlow:
             return Outcome().say(P.USE_BUTTONS_CHOICE)
         await self.answers.prepare_for_part(session, ctx, prompt.id)
         kind = "event" if prompt.chronology else "text"
-        stored = await self.answers.add_part(session, ctx.interview, prompt.id, kind, text,
-                                             source_key=source_key)
+        stored = await self.answers.add_part(
+            session, ctx.interview, prompt.id, kind, text, source_key=source_key
+        )
         ctx.save(session)
         out = Outcome(delete_incoming=ctx.case.delete_answers_from_chat and stored is not None)
         out.says.extend(saved_says(prompt))
@@ -126,8 +136,10 @@ class PromptFlow:
             await self._skipped(session, ctx, section.skipped)
             return await self.show(session, ctx, section.step)
         if action == "done":
-            if prompt.kind != "choice" and await self.answers.parts_count(
-                    session, ctx.interview, prompt_id) == 0:
+            if (
+                prompt.kind != "choice"
+                and await self.answers.parts_count(session, ctx.interview, prompt_id) == 0
+            ):
                 return Outcome(clear_pressed=False).say(P.DONE_EMPTY)
             ctx.pos.edit_fresh = False
             return await self.show(session, ctx, engine.next(progress, cursor))
@@ -138,8 +150,9 @@ class PromptFlow:
             await self.answers.supersede(session, ctx.interview, prompt_id)
         ctx.pos.skipped = sorted({*ctx.pos.skipped, *prompt_ids})
 
-    async def _choose(self, session: AsyncSession, ctx: Ctx, prompt_id: str, value: str,
-                      cursor: Cursor) -> Outcome:
+    async def _choose(
+        self, session: AsyncSession, ctx: Ctx, prompt_id: str, value: str, cursor: Cursor
+    ) -> Outcome:
         prompt = ctx.script.prompt(prompt_id)
         if value not in {c.value for c in prompt.choices}:
             return Outcome(toast=P.STALE_BUTTON, clear_pressed=False)
@@ -148,8 +161,9 @@ class PromptFlow:
         if not prompt.multiple:
             await self.answers.set_choice(session, ctx.interview, prompt_id, [value])
             ctx.pos.edit_fresh = False
-            return await self.show(session, ctx, self.engine(ctx).next(
-                await self.progress(session, ctx), cursor))
+            return await self.show(
+                session, ctx, self.engine(ctx).next(await self.progress(session, ctx), cursor)
+            )
         # Multiple choice: tick or untick, and redraw the same message with the new ticks.
         picked = await self.answers.choices(session, ctx.interview, prompt_id)
         picked = [v for v in picked if v != value] if value in picked else [*picked, value]

@@ -12,8 +12,9 @@ from interview.statement import Statement
 ROW = 4
 
 
-def prompt_buttons(prompt: Prompt, *, has_parts: bool, picked: list[str], number: int,
-                   note: bool, editing: bool) -> tuple[tuple[Button, ...], ...]:
+def prompt_buttons(
+    prompt: Prompt, *, has_parts: bool, picked: list[str], number: int, note: bool, editing: bool
+) -> tuple[tuple[Button, ...], ...]:
     pid = prompt.id
     rows: list[tuple[Button, ...]] = []
     if prompt.kind == "choice":
@@ -49,48 +50,82 @@ def hint(prompt: Prompt) -> str:
     return P.HINT_FREE
 
 
-def step_says(step: Step, *, has_parts: bool = False, picked: list[str] | None = None,
-              editing: bool = False, current_answer: str | None = None) -> list[Say]:
+def step_says(
+    step: Step,
+    *,
+    has_parts: bool = False,
+    picked: list[str] | None = None,
+    editing: bool = False,
+    current_answer: str | None = None,
+) -> list[Say]:
     """The messages that put a prompt in front of the person."""
     assert step.prompt is not None and step.number is not None  # noqa: S101
     says: list[Say] = []
     if step.content_note:
         says.append(Say(f"{P.NOTE_HEADING}\n\n{step.content_note.strip()}"))
-    heading = (P.EDITING_NOW.format(number=step.number) if editing
-               else P.QUESTION_HEADING.format(number=step.number, total=step.total))
+    heading = (
+        P.EDITING_NOW.format(number=step.number)
+        if editing
+        else P.QUESTION_HEADING.format(number=step.number, total=step.total)
+    )
     body = f"{heading}\n\n{step.prompt.text.strip()}\n\n{hint(step.prompt)}"
     if editing and current_answer:
         says.append(Say(P.EDIT_CURRENT.format(answer=current_answer)[:3900]))
         body += "\n\n" + P.EDIT_HOW
-    says.append(Say(body, prompt_buttons(step.prompt, has_parts=has_parts, picked=picked or [],
-                                         number=step.number, note=bool(step.content_note),
-                                         editing=editing)))
+    says.append(
+        Say(
+            body,
+            prompt_buttons(
+                step.prompt,
+                has_parts=has_parts,
+                picked=picked or [],
+                number=step.number,
+                note=bool(step.content_note),
+                editing=editing,
+            ),
+        )
+    )
     return says
 
 
 def saved_says(prompt: Prompt) -> list[Say]:
-    return [Say(P.SAVED, ((Button(P.BUTTON_DONE, "done", prompt.id),
-                           Button(P.BUTTON_PAUSE, "pause", prompt.id)),))]
+    return [
+        Say(
+            P.SAVED,
+            (
+                (
+                    Button(P.BUTTON_DONE, "done", prompt.id),
+                    Button(P.BUTTON_PAUSE, "pause", prompt.id),
+                ),
+            ),
+        )
+    ]
 
 
 def readback_says(statement: Statement, described: str) -> list[Say]:
     says = [Say(P.READBACK_INTRO)]
     says.extend(Say(chunk) for chunk in render_readback(statement))
     consent = statement.consent
-    says.append(Say(
-        P.READBACK_ACTIONS.format(described=described,
-                                  quote="yes" if consent.quote else "no",
-                                  publish="yes" if consent.anonymised_publication else "no"),
-        ((Button(P.BUTTON_SEND, "send"),),
-         (Button(P.BUTTON_EDIT, "edit"), Button(P.BUTTON_NOT_YET, "later")),
-         (Button(P.BUTTON_WITHDRAW, "wd"),)),
-    ))
+    says.append(
+        Say(
+            P.READBACK_ACTIONS.format(
+                described=described,
+                quote="yes" if consent.quote else "no",
+                publish="yes" if consent.anonymised_publication else "no",
+            ),
+            (
+                (Button(P.BUTTON_SEND, "send"),),
+                (Button(P.BUTTON_EDIT, "edit"), Button(P.BUTTON_NOT_YET, "later")),
+                (Button(P.BUTTON_WITHDRAW, "wd"),),
+            ),
+        )
+    )
     return says
 
 
 def number_buttons(total: int) -> tuple[tuple[Button, ...], ...]:
     buttons = [Button(str(n), "ed", str(n)) for n in range(1, total + 1)]
-    rows = [tuple(buttons[i:i + ROW]) for i in range(0, len(buttons), ROW)]
+    rows = [tuple(buttons[i : i + ROW]) for i in range(0, len(buttons), ROW)]
     rows.append((Button(P.BUTTON_KEEP, "rb"),))
     return tuple(rows)
 

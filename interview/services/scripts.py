@@ -33,10 +33,17 @@ class ScriptCatalog:
             return self.builtin(role)
         if known != "?" and known in self._cache:
             return self._cache[known]
-        row = (await session.execute(
-            select(CaseScript)
-            .where(col(CaseScript.case_id) == case.id, col(CaseScript.role) == role)
-        )).scalars().first()
+        row = (
+            (
+                await session.execute(
+                    select(CaseScript).where(
+                        col(CaseScript.case_id) == case.id, col(CaseScript.role) == role
+                    )
+                )
+            )
+            .scalars()
+            .first()
+        )
         if row is None:
             self._case_hash[(case.id, role)] = None
             return self.builtin(role)
@@ -44,8 +51,9 @@ class ScriptCatalog:
         cached = self._cache.get(row.content_hash)
         if cached is not None:
             return cached
-        text = await self.vault.open_text(session, case.dek_id,
-                                          FieldRef("case_scripts", row.id, "yaml"), row.yaml_ct)
+        text = await self.vault.open_text(
+            session, case.dek_id, FieldRef("case_scripts", row.id, "yaml"), row.yaml_ct
+        )
         script = load_script(text)
         if script.content_hash != row.content_hash:
             raise CaseError(f"case script for {role} does not match its recorded hash")
@@ -59,8 +67,9 @@ class ScriptCatalog:
             script = self._builtins[role] = builtin_script(role)
         return script
 
-    async def by_hash(self, session: AsyncSession, case: Case, role: str,
-                      content_hash: str) -> InterviewScript:
+    async def by_hash(
+        self, session: AsyncSession, case: Case, role: str, content_hash: str
+    ) -> InterviewScript:
         """The exact script an interview started with."""
         script = await self.for_case(session, case, role)
         if script.content_hash != content_hash:

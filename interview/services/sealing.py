@@ -37,9 +37,15 @@ from storage.tables import Statement as StatementRow
 from storage.vault import Vault
 
 log = logging.getLogger(__name__)
-AUDIO_EXTENSIONS = {"audio/ogg": "ogg", "audio/mpeg": "mp3", "audio/mp4": "m4a",
-                    "audio/x-m4a": "m4a", "audio/wav": "wav", "audio/x-wav": "wav",
-                    "audio/flac": "flac"}
+AUDIO_EXTENSIONS = {
+    "audio/ogg": "ogg",
+    "audio/mpeg": "mp3",
+    "audio/mp4": "m4a",
+    "audio/x-m4a": "m4a",
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/flac": "flac",
+}
 
 
 @dataclass(frozen=True)
@@ -49,8 +55,13 @@ class Sealed:
 
 
 class SealingService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], vault: Vault,
-                 audit: AuditLog, writer: EvidenceWriter) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        vault: Vault,
+        audit: AuditLog,
+        writer: EvidenceWriter,
+    ) -> None:
         self.sessions = sessions
         self.vault = vault
         self.audit = audit
@@ -60,40 +71,68 @@ class SealingService:
     async def _bundle(self, statement_id: str) -> tuple[StatementBundle, list[str]] | None:
         async with reading(self.sessions) as session:
             row = await session.get(StatementRow, statement_id)
-            if row is None or row.state != "submitted" or row.body_ct is None \
-                    or row.interview_id is None:
+            if (
+                row is None
+                or row.state != "submitted"
+                or row.body_ct is None
+                or row.interview_id is None
+            ):
                 return None
             interview = await session.get(Interview, row.interview_id)
             case = await session.get(Case, row.case_id)
             if interview is None or case is None or interview.dek_id is None:
                 return None
-            body = await self.vault.open_text(session, interview.dek_id,
-                                              FieldRef("statements", row.id, "body"),
-                                              row.body_ct)
+            body = await self.vault.open_text(
+                session, interview.dek_id, FieldRef("statements", row.id, "body"), row.body_ct
+            )
             statement = Statement.from_json(body)
-            files = {"statement.json": body.encode("utf-8"),
-                     "statement.md": render_markdown(statement).encode("utf-8")}
+            files = {
+                "statement.json": body.encode("utf-8"),
+                "statement.md": render_markdown(statement).encode("utf-8"),
+            }
             if case.include_audio:
                 files.update(await self._audio(session, interview))
-            recipients = list((await session.execute(select(ReviewerRecipient.recipient).where(
-                col(ReviewerRecipient.case_id) == case.id))).scalars())
+            recipients = list(
+                (
+                    await session.execute(
+                        select(ReviewerRecipient.recipient).where(
+                            col(ReviewerRecipient.case_id) == case.id
+                        )
+                    )
+                ).scalars()
+            )
             bundle = StatementBundle(
-                statement_id=row.id, case_ref=case.ref, files=files, role=row.role,
-                submitted_at=row.submitted_at, script_ref=statement.script_ref,
-                extra={"participant": row.pseudonym})
+                statement_id=row.id,
+                case_ref=case.ref,
+                files=files,
+                role=row.role,
+                submitted_at=row.submitted_at,
+                script_ref=statement.script_ref,
+                extra={"participant": row.pseudonym},
+            )
             return bundle, recipients
 
     async def _audio(self, session: AsyncSession, interview: Interview) -> dict[str, bytes]:
         assert interview.dek_id is not None  # noqa: S101
-        blobs = (await session.execute(
-            select(AudioBlob).join(Answer, col(Answer.id) == AudioBlob.answer_id)
-            .where(col(AudioBlob.interview_id) == interview.id, col(Answer.status) == "active")
-            .order_by(col(AudioBlob.created_at))
-        )).scalars().all()
+        blobs = (
+            (
+                await session.execute(
+                    select(AudioBlob)
+                    .join(Answer, col(Answer.id) == AudioBlob.answer_id)
+                    .where(
+                        col(AudioBlob.interview_id) == interview.id, col(Answer.status) == "active"
+                    )
+                    .order_by(col(AudioBlob.created_at))
+                )
+            )
+            .scalars()
+            .all()
+        )
         files = {}
         for number, blob in enumerate(blobs, start=1):
-            data = await self.vault.open(session, interview.dek_id,
-                                         FieldRef("audio_blobs", blob.id, "data"), blob.data_ct)
+            data = await self.vault.open(
+                session, interview.dek_id, FieldRef("audio_blobs", blob.id, "data"), blob.data_ct
+            )
             ext = AUDIO_EXTENSIONS.get(blob.mime_type, "bin")
             files[f"audio/{number:02d}-{blob.answer_id}.{ext}"] = data
         return files
@@ -113,8 +152,12 @@ class SealingService:
                     return None
                 if row.state == "withdrawn":
                     # Withdrawn while it was being sealed: the reviewer must see that too.
-                    await asyncio.to_thread(self.writer.write_withdrawal, result.case_ref,
-                                            statement_id, "participant-request")
+                    await asyncio.to_thread(
+                        self.writer.write_withdrawal,
+                        result.case_ref,
+                        statement_id,
+                        "participant-request",
+                    )
                     row.object_key = result.object_key
                     row.sealed_sha256 = result.sealed_sha256
                     session.add(row)
@@ -126,8 +169,12 @@ class SealingService:
                 row.object_key = result.object_key
                 row.body_ct = None
                 session.add(row)
-                await self.audit.append(session, "bot", "statement.seal",
-                                        {"statement": row.id, "ledger_seq": result.ledger_seq})
+                await self.audit.append(
+                    session,
+                    "bot",
+                    "statement.seal",
+                    {"statement": row.id, "ledger_seq": result.ledger_seq},
+                )
                 if row.interview_id is not None:
                     await self._erase(session, row.interview_id)
             log.info("statement %s sealed (ledger entry %d)", statement_id, result.ledger_seq)
@@ -141,10 +188,8 @@ class SealingService:
             return
         if interview.dek_id is not None:
             await self.vault.keyring.shred(session, [interview.dek_id], "sealed")
-        await session.execute(delete(AudioBlob).where(
-            col(AudioBlob.interview_id) == interview_id))
-        await session.execute(delete(Answer).where(
-            col(Answer.interview_id) == interview_id))
+        await session.execute(delete(AudioBlob).where(col(AudioBlob.interview_id) == interview_id))
+        await session.execute(delete(Answer).where(col(Answer.interview_id) == interview_id))
         participant = await session.get(Participant, interview.participant_id)
         if participant is not None:
             participant.label_ct = None
@@ -158,18 +203,21 @@ class SealingService:
         case = await session.get(Case, statement.case_id)
         if case is None:
             return
-        await asyncio.to_thread(self.writer.write_withdrawal, case.ref, statement.id,
-                                "participant-request")
+        await asyncio.to_thread(
+            self.writer.write_withdrawal, case.ref, statement.id, "participant-request"
+        )
         statement.state = "withdrawn"
         statement.withdrawn_at = utcnow()
         session.add(statement)
-        await self.audit.append(session, "participant", "statement.withdraw",
-                                {"statement": statement.id})
+        await self.audit.append(
+            session, "participant", "statement.withdraw", {"statement": statement.id}
+        )
 
     async def pending(self) -> list[str]:
         async with reading(self.sessions) as session:
-            rows = await session.execute(select(StatementRow.id).where(
-                col(StatementRow.state) == "submitted"))
+            rows = await session.execute(
+                select(StatementRow.id).where(col(StatementRow.state) == "submitted")
+            )
             return [str(r) for r in rows.scalars()]
 
     async def sweep(self) -> int:

@@ -52,9 +52,16 @@ class VoiceNotifier(Protocol):
 
 
 class TranscriptionLoop:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], vault: Vault,
-                 pool: WorkerPool, notifier: VoiceNotifier, *, poll_seconds: float = 0.5,
-                 lease_seconds: float = LEASE_SECONDS) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        vault: Vault,
+        pool: WorkerPool,
+        notifier: VoiceNotifier,
+        *,
+        poll_seconds: float = 0.5,
+        lease_seconds: float = LEASE_SECONDS,
+    ) -> None:
         self.sessions = sessions
         self.vault = vault
         self.answers = AnswerStore(vault)
@@ -110,8 +117,9 @@ class TranscriptionLoop:
                 log.warning("job %s: lease renewal failed: %s", job_id, type(exc).__name__)
 
     @staticmethod
-    async def _job_and_interview(session: AsyncSession, job_id: str
-                                 ) -> tuple[TranscriptionJob, Interview, str] | None:
+    async def _job_and_interview(
+        session: AsyncSession, job_id: str
+    ) -> tuple[TranscriptionJob, Interview, str] | None:
         """The job, its interview and that interview's data key id; None if any is gone
         (withdrawn, deleted or shredded meanwhile)."""
         job = await session.get(TranscriptionJob, job_id)
@@ -127,11 +135,12 @@ class TranscriptionLoop:
             if found is None or blob is None:
                 return None
             job, _interview, dek_id = found
-            data = await self.vault.open(session, dek_id,
-                                         FieldRef("audio_blobs", blob.id, "data"), blob.data_ct)
-            chat = await self.vault.open(session, dek_id,
-                                         FieldRef("transcription_jobs", job.id, "chat"),
-                                         job.chat_ct or b"")
+            data = await self.vault.open(
+                session, dek_id, FieldRef("audio_blobs", blob.id, "data"), blob.data_ct
+            )
+            chat = await self.vault.open(
+                session, dek_id, FieldRef("transcription_jobs", job.id, "chat"), job.chat_ct or b""
+            )
             return job, data, int(chat)
 
     async def _process(self, job_id: str) -> None:
@@ -156,21 +165,26 @@ class TranscriptionLoop:
             pieces.append(text)
             if time.monotonic() - last_shown >= PROGRESS_EVERY:
                 last_shown = time.monotonic()
-                asyncio.get_running_loop().create_task(self._safely(self.notifier.progress(
-                    chat_id, job_id, " ".join(pieces))))
+                asyncio.get_running_loop().create_task(
+                    self._safely(self.notifier.progress(chat_id, job_id, " ".join(pieces)))
+                )
 
         try:
-            transcript = await self.pool.transcribe(data, duration=job.duration_s,
-                                                    language=job.language,
-                                                    on_segment=on_segment)
+            transcript = await self.pool.transcribe(
+                data, duration=job.duration_s, language=job.language, on_segment=on_segment
+            )
         except TranscriptionError as exc:
             await self._failed(job_id, chat_id, exc)
             return
         finally:
             del data
         say = await self._store(job_id, transcript)
-        log.info("job %s transcribed %.1fs of audio in %.2fs", job_id, transcript.duration,
-                 time.perf_counter() - started)
+        log.info(
+            "job %s transcribed %.1fs of audio in %.2fs",
+            job_id,
+            transcript.duration,
+            time.perf_counter() - started,
+        )
         if say is not None:
             await self._safely(self.notifier.finished(chat_id, job_id, say))
             async with writing(self.sessions) as session:
@@ -187,17 +201,27 @@ class TranscriptionLoop:
                 return None
             job, interview, dek_id = found
             body = json.dumps(asdict(transcript), separators=(",", ":"))
-            row = TranscriptRow(audio_id=job.audio_id, model_id=transcript.model_id,
-                                model_sha256=transcript.model_sha256,
-                                language=transcript.language, duration_s=transcript.duration,
-                                body_ct=b"")
-            row.body_ct = await self.vault.seal_text(session, dek_id,
-                                                     FieldRef("transcripts", row.id, "body"),
-                                                     body)
+            row = TranscriptRow(
+                audio_id=job.audio_id,
+                model_id=transcript.model_id,
+                model_sha256=transcript.model_sha256,
+                language=transcript.language,
+                duration_s=transcript.duration,
+                body_ct=b"",
+            )
+            row.body_ct = await self.vault.seal_text(
+                session, dek_id, FieldRef("transcripts", row.id, "body"), body
+            )
             session.add(row)
-            await self.answers.set_text(session, interview, answer, transcript.text,
-                                        source="transcript", author="transcriber",
-                                        model_id=transcript.model_id)
+            await self.answers.set_text(
+                session,
+                interview,
+                answer,
+                transcript.text,
+                source="transcript",
+                author="transcriber",
+                model_id=transcript.model_id,
+            )
             await JobQueue.finish(session, job, "done")
             return heard_say(answer.id, render_for_participant(transcript))
 
@@ -219,9 +243,13 @@ class TranscriptionLoop:
                 session.add(answer)
         log.info("job %s failed: %s", job_id, type(exc).__name__)
         reason = exc.user_message if isinstance(exc, CaseVoiceError) else ""
-        await self._safely(self.notifier.finished(
-            chat_id, job_id, Say(P.VOICE_FAILED.format(reason=reason),
-                                 failed_buttons(job.answer_id))))
+        await self._safely(
+            self.notifier.finished(
+                chat_id,
+                job_id,
+                Say(P.VOICE_FAILED.format(reason=reason), failed_buttons(job.answer_id)),
+            )
+        )
 
     @staticmethod
     async def _safely(coro: object) -> None:

@@ -31,9 +31,11 @@ class VoiceNote:
 
 
 def heard_buttons(answer_id: str) -> tuple[tuple[Button, ...], ...]:
-    return ((Button(P.BUTTON_HEARD_OK, "vok", answer_id),),
-            (Button(P.BUTTON_HEARD_FIX, "vfix", answer_id),),
-            (Button(P.BUTTON_HEARD_AGAIN, "vre", answer_id),))
+    return (
+        (Button(P.BUTTON_HEARD_OK, "vok", answer_id),),
+        (Button(P.BUTTON_HEARD_FIX, "vfix", answer_id),),
+        (Button(P.BUTTON_HEARD_AGAIN, "vre", answer_id),),
+    )
 
 
 def failed_buttons(answer_id: str) -> tuple[tuple[Button, ...], ...]:
@@ -74,37 +76,60 @@ class VoiceService:
         if prompt.kind == "choice" or not prompt.allow_voice:
             return Outcome().say(P.VOICE_NOT_HERE)
         await self.answers.prepare_for_part(session, ctx, prompt.id)
-        answer = await self.answers.add_part(session, ctx.interview, prompt.id, "voice", "",
-                                             source_key=note.source_key, versioned=False)
+        answer = await self.answers.add_part(
+            session,
+            ctx.interview,
+            prompt.id,
+            "voice",
+            "",
+            source_key=note.source_key,
+            versioned=False,
+        )
         if answer is None:
             return Outcome().say(P.VOICE_RECEIVED)  # a re-delivered update: already queued
         assert ctx.interview.dek_id is not None  # noqa: S101
-        blob = AudioBlob(interview_id=ctx.interview.id, answer_id=answer.id,
-                         mime_type=note.mime_type[:64], duration_s=note.duration,
-                         size=len(note.data), data_ct=b"")
-        blob.data_ct = await self.vault.seal(session, ctx.interview.dek_id,
-                                             FieldRef("audio_blobs", blob.id, "data"), note.data)
+        blob = AudioBlob(
+            interview_id=ctx.interview.id,
+            answer_id=answer.id,
+            mime_type=note.mime_type[:64],
+            duration_s=note.duration,
+            size=len(note.data),
+            data_ct=b"",
+        )
+        blob.data_ct = await self.vault.seal(
+            session, ctx.interview.dek_id, FieldRef("audio_blobs", blob.id, "data"), note.data
+        )
         session.add(blob)
         await session.flush()
-        job = TranscriptionJob(audio_id=blob.id, answer_id=answer.id,
-                               interview_id=ctx.interview.id, duration_s=note.duration,
-                               language=ctx.script.language.split("-")[0])
-        job.chat_ct = await self.vault.seal(session, ctx.interview.dek_id,
-                                            FieldRef("transcription_jobs", job.id, "chat"),
-                                            str(note.chat_id).encode())
+        job = TranscriptionJob(
+            audio_id=blob.id,
+            answer_id=answer.id,
+            interview_id=ctx.interview.id,
+            duration_s=note.duration,
+            language=ctx.script.language.split("-")[0],
+        )
+        job.chat_ct = await self.vault.seal(
+            session,
+            ctx.interview.dek_id,
+            FieldRef("transcription_jobs", job.id, "chat"),
+            str(note.chat_id).encode(),
+        )
         session.add(job)
         ctx.save(session, "interview")
         return Outcome(delete_incoming=ctx.case.delete_answers_from_chat).say(P.VOICE_RECEIVED)
 
     async def _answer(self, session: AsyncSession, ctx: Ctx, answer_id: str) -> Answer | None:
         answer = await session.get(Answer, answer_id)
-        if answer is None or answer.interview_id != ctx.interview.id \
-                or answer.status != "active" or answer.kind != "voice":
+        if (
+            answer is None
+            or answer.interview_id != ctx.interview.id
+            or answer.status != "active"
+            or answer.kind != "voice"
+        ):
             return None
         return answer
 
-    async def press(self, session: AsyncSession, ctx: Ctx, action: str,
-                    answer_id: str) -> Outcome:
+    async def press(self, session: AsyncSession, ctx: Ctx, action: str, answer_id: str) -> Outcome:
         answer = await self._answer(session, ctx, answer_id)
         if answer is None and action != "vre":
             return Outcome(toast=P.STALE_BUTTON, clear_pressed=False)
@@ -119,8 +144,9 @@ class VoiceService:
             return Outcome().say(P.CORRECT_HOW)
         # Record again: this part no longer counts; its audio stays (encrypted) until erased.
         if answer is not None:
-            await session.execute(update(Answer).where(col(Answer.id) == answer.id)
-                                  .values(status="superseded"))
+            await session.execute(
+                update(Answer).where(col(Answer.id) == answer.id).values(status="superseded")
+            )
         return Outcome().say(P.RECORD_AGAIN)
 
     async def correct(self, session: AsyncSession, ctx: Ctx, text: str) -> Outcome:
@@ -131,8 +157,9 @@ class VoiceService:
         answer = await self._answer(session, ctx, answer_id)
         if answer is None:
             return Outcome().say(P.KEPT)
-        await self.answers.set_text(session, ctx.interview, answer, text, source="correction",
-                                    author="participant")
+        await self.answers.set_text(
+            session, ctx.interview, answer, text, source="correction", author="participant"
+        )
         out = Outcome().say(P.CORRECTED)
         out.says.extend(saved_says(ctx.script.prompt(answer.prompt_id)))
         return out
@@ -143,8 +170,9 @@ class VoiceService:
 
     @staticmethod
     async def jobs_of(session: AsyncSession, interview_id: str) -> list[TranscriptionJob]:
-        rows = await session.execute(select(TranscriptionJob).where(
-            col(TranscriptionJob.interview_id) == interview_id))
+        rows = await session.execute(
+            select(TranscriptionJob).where(col(TranscriptionJob.interview_id) == interview_id)
+        )
         return list(rows.scalars())
 
 

@@ -48,8 +48,9 @@ class Template:
 
 
 def _cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([CASEVOICE, *args], env=env, capture_output=True, text=True,
-                          timeout=60, check=False)
+    done = subprocess.run(
+        [CASEVOICE, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode == 0, f"casevoice {args[0]} failed: {done.stdout}{done.stderr}"
     return done.stdout
 
@@ -76,13 +77,27 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     keygen = _cli(env, "review", "keygen", "--out", str(identity))
     match = re.search(r"age1[0-9a-z]{20,}", keygen + identity.read_text())
     assert match is not None, "review keygen printed no age1 recipient"
-    _cli(env, "case", "create", CASE_REF, "--recipient", match.group(0), "--title", CASE_TITLE,
-         "--withdraw-until", "2099-12-31")
-    first = {role: json.loads(_cli(env, "invite", "create", CASE_REF, "--role", role, "--json"))
-             for role in ("family", "professional")}
+    _cli(
+        env,
+        "case",
+        "create",
+        CASE_REF,
+        "--recipient",
+        match.group(0),
+        "--title",
+        CASE_TITLE,
+        "--withdraw-until",
+        "2099-12-31",
+    )
+    first = {
+        role: json.loads(_cli(env, "invite", "create", CASE_REF, "--role", role, "--json"))
+        for role in ("family", "professional")
+    }
     more = asyncio.run(_more_invites(data_dir))
-    invites = Invites(family=[first["family"]["code"], *more["family"]],
-                      professional=[first["professional"]["code"], *more["professional"]])
+    invites = Invites(
+        family=[first["family"]["code"], *more["family"]],
+        professional=[first["professional"]["code"], *more["professional"]],
+    )
     return Template(data_dir, identity, invites)
 
 
@@ -94,19 +109,28 @@ async def world(template: Template, tmp_path: Path) -> AsyncIterator[World]:
     sandbox = await start_sandbox("127.0.0.1", 0, create_app())
     client = SandboxClient(sandbox.url)
     bot = BotProcess(bot_env(data_dir, sandbox.url), tmp_path / "bot.log", client)
-    world = World(data_dir, client, bot, Invites(list(template.invites.family),
-                                                 list(template.invites.professional)))
+    world = World(
+        data_dir,
+        client,
+        bot,
+        Invites(list(template.invites.family), list(template.invites.professional)),
+    )
     try:
         await bot.start()
         yield world
     finally:
         await bot.kill()
         violations = await client.violations()
-        sends = [r for r in await client.requests()
-                 if r["method"].startswith("send") and r["method"] != "sendChatAction"]
-        first_lines = [str(m["text"] or "").split("\n", 1)[0]
-                       for user_id in world.user_ids
-                       for m in await _bot_messages(client, user_id)]
+        sends = [
+            r
+            for r in await client.requests()
+            if r["method"].startswith("send") and r["method"] != "sendChatAction"
+        ]
+        first_lines = [
+            str(m["text"] or "").split("\n", 1)[0]
+            for user_id in world.user_ids
+            for m in await _bot_messages(client, user_id)
+        ]
         await client.close()
         await sandbox.close()
     log = bot.log_text()
@@ -120,8 +144,9 @@ async def world(template: Template, tmp_path: Path) -> AsyncIterator[World]:
     for user_id in world.user_ids:
         assert str(user_id) not in log, f"raw Telegram user id {user_id} reached the log"
     assert violations == [], f"the bot broke the Bot API spec: {violations}"
-    unprotected = [r["method"] for r in sends
-                   if r.get("params", {}).get("protect_content") is not True]
+    unprotected = [
+        r["method"] for r in sends if r.get("params", {}).get("protect_content") is not True
+    ]
     assert unprotected == [], f"sent without protect_content: {unprotected}"
     for line in first_lines:
         assert CASE_TITLE not in line and CASE_REF not in line, f"names the case: {line!r}"

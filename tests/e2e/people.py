@@ -38,15 +38,18 @@ class Person:
         return max((m["message_id"] for m in await self.messages()), default=0)
 
     async def bot_messages(self, after: int = 0) -> list[Message]:
-        return [m for m in await self.messages(include_deleted=False)
-                if m["from_bot"] and m["message_id"] > after]
+        return [
+            m
+            for m in await self.messages(include_deleted=False)
+            if m["from_bot"] and m["message_id"] > after
+        ]
 
     async def wait(self, contains: str, after: int, timeout: float = WAIT) -> Message:  # noqa: ASYNC109
         return await self.client.wait_for_bot_message(
-            self.user_id, contains=contains, after_message_id=after, timeout=timeout)
+            self.user_id, contains=contains, after_message_id=after, timeout=timeout
+        )
 
-    async def wait_until(self, check: Callable[[list[Message]], Any],
-                         timeout: float = WAIT) -> Any:  # noqa: ASYNC109
+    async def wait_until(self, check: Callable[[list[Message]], Any], timeout: float = WAIT) -> Any:  # noqa: ASYNC109
         """Poll the chat until `check(bot messages)` returns something truthy."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -88,15 +91,17 @@ class Person:
         self.updates.append(int(sent["update_id"]))
         return await self.wait(expect, after) if expect is not None else None
 
-    async def command(self, name: str, payload: str | None = None,
-                      expect: str | None = None) -> Message | None:
+    async def command(
+        self, name: str, payload: str | None = None, expect: str | None = None
+    ) -> Message | None:
         after = await self.high_water()
         sent = await self.client.send_command(self.user_id, name, payload)
         self.updates.append(int(sent["update_id"]))
         return await self.wait(expect, after) if expect is not None else None
 
-    async def press(self, data: str, expect: str | None = None, *,
-                    force: bool = False) -> dict[str, Any]:
+    async def press(
+        self, data: str, expect: str | None = None, *, force: bool = False
+    ) -> dict[str, Any]:
         """Press a button; returns the update (``callback_query.id`` for `toast`)."""
         after = await self.high_water()
         update = await self.client.press_button(self.user_id, data=data, force=force)
@@ -117,6 +122,7 @@ class Person:
 
     async def wait_for_next(self, previous: str | None) -> str | None:
         """Wait until a different prompt (or the read-back) is the latest thing on screen."""
+
         def moved(messages: list[Message]) -> Any:
             if not messages:
                 return None
@@ -134,14 +140,26 @@ class Person:
 
     async def wait_for_button(self, data: str, after: int) -> Message:
         def having(messages: list[Message]) -> Message | None:
-            return next((m for m in messages if m["message_id"] > after and any(
-                b.get("callback_data") == data for b in m["buttons"])), None)
+            return next(
+                (
+                    m
+                    for m in messages
+                    if m["message_id"] > after
+                    and any(b.get("callback_data") == data for b in m["buttons"])
+                ),
+                None,
+            )
 
         found: Message = await self.wait_until(having)
         return found
 
-    async def consent(self, code: str, answers: tuple[bool, bool, bool] = (True, True, True),
-                      *, tell_me_more: bool = False) -> None:
+    async def consent(
+        self,
+        code: str,
+        answers: tuple[bool, bool, bool] = (True, True, True),
+        *,
+        tell_me_more: bool = False,
+    ) -> None:
         """Enrol with the invite code and answer the three consent questions."""
         after = await self.high_water()
         await self.command("start", code)

@@ -53,8 +53,9 @@ async def test_sigkill_at_many_points_loses_nothing_and_duplicates_nothing(world
     await person.say(world.canary("or Tom"), expect=None)
     await person.say(world.canary("or Tommy at home"), expect=None)
     first, second = person.updates[-2:]
-    await until(lambda: inbox_state(world, first) == "done"
-                and inbox_state(world, second) == "pending")
+    await until(
+        lambda: inbox_state(world, first) == "done" and inbox_state(world, second) == "pending"
+    )
 
     async def acknowledged() -> bool:
         return second not in await pending_ids(world)
@@ -72,8 +73,12 @@ async def test_sigkill_at_many_points_loses_nothing_and_duplicates_nothing(world
     # 5. Killed after a press was committed but while its replies were still on their way
     await world.client.inject_fault("delay", method="answerCallbackQuery", seconds=3.0)
     await person.press("done:child_name")
-    await until(lambda: '"about_child"' in (world.scalar(
-        "SELECT position FROM interviews WHERE id = ?", interview_id) or ""))
+    await until(
+        lambda: (
+            '"about_child"'
+            in (world.scalar("SELECT position FROM interviews WHERE id = ?", interview_id) or "")
+        )
+    )
     await world.bot.kill()
     await world.bot.start()
     await settle(world)

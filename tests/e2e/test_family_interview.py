@@ -64,6 +64,7 @@ async def test_a_family_member_gives_a_whole_statement(world: World) -> None:
             last = messages[-1]
             labels = [b["text"] for b in last["buttons"]]  # type: ignore[index]
             return (f"✓ {label}" in labels) == on
+
         return check
 
     await mum.press("ch:services_involved:school")
@@ -84,8 +85,10 @@ async def test_a_family_member_gives_a_whole_statement(world: World) -> None:
 
     # A chronology: one event per message
     assert await mum.current_prompt() == "key_events"
-    events = [world.canary("12 March 2024 - the first home visit"),
-              world.canary("Summer 2023: we moved house")]
+    events = [
+        world.canary("12 March 2024 - the first home visit"),
+        world.canary("Summer 2023: we moved house"),
+    ]
     await mum.answer(*events)
     await mum.answer(world.canary("The health visitor"))
     after = await mum.high_water()
@@ -138,17 +141,37 @@ async def test_a_family_member_gives_a_whole_statement(world: World) -> None:
     interview_id = world.interview_of(mum.user_id)[0]
     # Before sending, every answer is stored once: the parts per prompt are exactly what was given
     parts = world.active_parts(interview_id)
-    assert parts == {"relationship": 2, "child_name": 1, "about_child": 1, "daily_life": 1,
-                     "services_involved": 1, "school_experience": 1, "listened_to": 1,
-                     "listened_to_more": 1, "key_events": 2, "helped": 1, "wish": 1,
-                     "anything_else": 1, "contact_again": 1}
+    assert parts == {
+        "relationship": 2,
+        "child_name": 1,
+        "about_child": 1,
+        "daily_life": 1,
+        "services_involved": 1,
+        "school_experience": 1,
+        "listened_to": 1,
+        "listened_to_more": 1,
+        "key_events": 2,
+        "helped": 1,
+        "wish": 1,
+        "anything_else": 1,
+        "contact_again": 1,
+    }
     for message_id in mum.sent:
         assert world.parts_from_message(interview_id, message_id) <= 1
     # The edit kept the old name as a superseded part, not a second active one
-    assert world.scalar("SELECT count(*) FROM answers WHERE interview_id = ? AND "
-                        "prompt_id = 'child_name' AND status = 'superseded'", interview_id) == 1
-    consent = world.rows("SELECT take_part, quote, anonymised_publication FROM consent_records"
-                         " WHERE interview_id = ? ORDER BY created_at", interview_id)
+    assert (
+        world.scalar(
+            "SELECT count(*) FROM answers WHERE interview_id = ? AND "
+            "prompt_id = 'child_name' AND status = 'superseded'",
+            interview_id,
+        )
+        == 1
+    )
+    consent = world.rows(
+        "SELECT take_part, quote, anonymised_publication FROM consent_records"
+        " WHERE interview_id = ? ORDER BY created_at",
+        interview_id,
+    )
     assert consent[0] == (1, 0, 1)
 
     # Sending it: submitted (the Statement row), then sealed with a receipt

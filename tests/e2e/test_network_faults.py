@@ -50,12 +50,12 @@ async def test_the_conversation_survives_a_flaky_network(world: World) -> None:
     sends = await log_of(world, "sendMessage")
     limited = [i for i, r in enumerate(sends) if r.get("fault") == "429"]
     assert len(limited) == 1
-    retry = next(r for r in sends[limited[0] + 1:] if same_call(r, sends[limited[0]]))
+    retry = next(r for r in sends[limited[0] + 1 :] if same_call(r, sends[limited[0]]))
     assert retry["status"] == 200
     assert retry["time"] - sends[limited[0]]["time"] >= 2.0 - 0.05, "retry_after not honoured"
     answers = await log_of(world, "answerCallbackQuery")
     limited_cb = next(i for i, r in enumerate(answers) if r.get("fault") == "429")
-    retry_cb = next(r for r in answers[limited_cb + 1:] if same_call(r, answers[limited_cb]))
+    retry_cb = next(r for r in answers[limited_cb + 1 :] if same_call(r, answers[limited_cb]))
     assert retry_cb["time"] - answers[limited_cb]["time"] >= 1.0 - 0.05
     note, question = [m for m in await person.bot_messages()][-2:]
     assert note["text"].startswith("Before the next questions")
@@ -86,13 +86,27 @@ async def test_the_conversation_survives_a_flaky_network(world: World) -> None:
     # The rest of the interview, and sending it
     await person.press("done:info_sources")
     await person.wait_for_next("info_sources")
-    await person.walk({"supervision": "helpful", "workload": "stretched",
-                       "workload_more": [world.canary("Thirty cases")], "info_sharing": "well",
-                       "follow_up": "yes"})
+    await person.walk(
+        {
+            "supervision": "helpful",
+            "workload": "stretched",
+            "workload_more": [world.canary("Thirty cases")],
+            "info_sharing": "well",
+            "follow_up": "yes",
+        }
+    )
     interview_id = world.interview_of(person.user_id)[0]
     assert world.active_parts(interview_id) == {
-        "role_agency": 1, "agency_type": 1, "experience": 1, "info_sources": 1,
-        "supervision": 1, "workload": 1, "workload_more": 1, "info_sharing": 1, "follow_up": 1}
+        "role_agency": 1,
+        "agency_type": 1,
+        "experience": 1,
+        "info_sources": 1,
+        "supervision": 1,
+        "workload": 1,
+        "workload_more": 1,
+        "info_sharing": 1,
+        "follow_up": 1,
+    }
     for message_id in person.sent:
         assert world.parts_from_message(interview_id, message_id) == 1
     after = await person.high_water()
@@ -103,10 +117,16 @@ async def test_the_conversation_survives_a_flaky_network(world: World) -> None:
     assert (state, statement_state) == ("submitted", "sealed")
 
     # Nothing duplicated: each question was sent once, but for the one /resume showed again
-    questions = [m["text"].split("\n", 1)[0] for m in await person.bot_messages()
-                 if (m["text"] or "").startswith("Question")]
+    questions = [
+        m["text"].split("\n", 1)[0]
+        for m in await person.bot_messages()
+        if (m["text"] or "").startswith("Question")
+    ]
     assert len(questions) == len(set(questions)) + 1, questions
     assert world.scalar("SELECT count(*) FROM answers WHERE interview_id = ?", interview_id) == 0
-    saved = [r for r in await log_of(world, "sendMessage") if r.get("status") == 200
-             and str(r["params"]["text"]).startswith("Saved.")]
+    saved = [
+        r
+        for r in await log_of(world, "sendMessage")
+        if r.get("status") == 200 and str(r["params"]["text"]).startswith("Saved.")
+    ]
     assert len(saved) == 4 - 1  # four answers; the 403 took one reply

@@ -36,18 +36,23 @@ async def test_a_professional_gives_a_whole_statement(world: World) -> None:
     await worker.press("resume", expect="Question 3 of")
     assert await worker.current_prompt() == "experience"
 
-    contacts = [world.canary("3 May 2024 - home visit, mother seen"),
-                world.canary("20 June 2024 - call from the school")]
-    seen = await worker.walk({
-        "experience": [world.canary("About six years")],
-        "involvement_period": ["From March to June 2024"],
-        "key_contacts": contacts,
-        "actions_taken": [world.canary("I made a referral")],
-        "supervision": "mixed",
-        "supervision_more": [world.canary("Monthly, often cancelled")],
-        "workload": "manageable",
-        "info_sharing": "poorly",
-    }, until="info_sharing_more")
+    contacts = [
+        world.canary("3 May 2024 - home visit, mother seen"),
+        world.canary("20 June 2024 - call from the school"),
+    ]
+    seen = await worker.walk(
+        {
+            "experience": [world.canary("About six years")],
+            "involvement_period": ["From March to June 2024"],
+            "key_contacts": contacts,
+            "actions_taken": [world.canary("I made a referral")],
+            "supervision": "mixed",
+            "supervision_more": [world.canary("Monthly, often cancelled")],
+            "workload": "manageable",
+            "info_sharing": "poorly",
+        },
+        until="info_sharing_more",
+    )
     # A branch opened by a choice, and one not opened
     assert "supervision_more" in seen and "workload_more" not in seen
     assert await worker.current_prompt() == "info_sharing_more"
@@ -57,10 +62,12 @@ async def test_a_professional_gives_a_whole_statement(world: World) -> None:
     assert await worker.wait_for_next("info_sharing_more") == "info_sharing"
     assert await worker.choose("info_sharing", "well") == "meetings"
     seen += await worker.walk({"meetings": [world.canary("A strategy discussion")]})
-    assert "info_sharing_more" not in seen[seen.index("meetings"):]
+    assert "info_sharing_more" not in seen[seen.index("meetings") :]
     readback = "\n".join(m["text"] or "" for m in await worker.bot_messages())
-    assert "What got in the way of sharing information?" not in readback.rsplit(
-        "Your answers (part 1", 1)[-1]
+    assert (
+        "What got in the way of sharing information?"
+        not in readback.rsplit("Your answers (part 1", 1)[-1]
+    )
 
     # "Not yet", then /resume brings the read-back back
     await worker.press("later", expect="nothing has been sent")

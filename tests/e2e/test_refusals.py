@@ -42,21 +42,33 @@ async def test_strangers_used_and_expired_invites_get_one_neutral_line(world: Wo
     # An expired invite is refused the same way
     late = Person(world.client, world.user(777000204))
     expired = world.invites.family[1]
-    world.write("UPDATE invites SET expires_at = '2020-01-01 00:00:00.000000' "
-                "WHERE code_hash = ?", invite_hash(world, expired))
+    world.write(
+        "UPDATE invites SET expires_at = '2020-01-01 00:00:00.000000' WHERE code_hash = ?",
+        invite_hash(world, expired),
+    )
     await late.command("start", expired, expect=P.STRANGER)
 
     # Then nothing is held for them but a failure counter
     assert world.table_counts() == enrolled
     for person in (stranger, second, late):
-        assert world.scalar("SELECT count(*) FROM participants WHERE user_hash = ?",
-                            world.user_hash(person.user_id)) == 0
+        assert (
+            world.scalar(
+                "SELECT count(*) FROM participants WHERE user_hash = ?",
+                world.user_hash(person.user_id),
+            )
+            == 0
+        )
     bound = world.rows("SELECT user_hash FROM participants WHERE user_hash IS NOT NULL")
     assert bound == [(world.user_hash(first.user_id),)]
-    assert world.rows("SELECT redeemed_by_hash FROM invites WHERE code_hash = ?",
-                      invite_hash(world, code)) == [(world.user_hash(first.user_id),)]
-    assert world.scalar("SELECT redeemed_at FROM invites WHERE code_hash = ?",
-                        invite_hash(world, expired)) is None
+    assert world.rows(
+        "SELECT redeemed_by_hash FROM invites WHERE code_hash = ?", invite_hash(world, code)
+    ) == [(world.user_hash(first.user_id),)]
+    assert (
+        world.scalar(
+            "SELECT redeemed_at FROM invites WHERE code_hash = ?", invite_hash(world, expired)
+        )
+        is None
+    )
     assert world.scalar("SELECT count(*) FROM rate_counters") >= 1
     # and the first person's interview is untouched
     assert await first.current_prompt() == "relationship"
@@ -95,8 +107,12 @@ async def test_forwarded_messages_and_group_chats_are_refused(world: World) -> N
     chat = await world.client.chat(group)
     assert chat["bot_is_member"] is False
     assert world.table_counts() == before
-    assert world.scalar("SELECT redeemed_at FROM invites WHERE code_hash = ?",
-                        invite_hash(world, code)) is None
+    assert (
+        world.scalar(
+            "SELECT redeemed_at FROM invites WHERE code_hash = ?", invite_hash(world, code)
+        )
+        is None
+    )
     assert world.scalar("SELECT count(*) FROM participants WHERE user_hash IS NOT NULL") == 1
     assert await person.current_prompt() == "role_agency"
 

@@ -29,18 +29,28 @@ pytestmark = pytest.mark.slow
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists() and not os.environ.get("CI"):
-    pytest.skip("Debian chromium is not installed (/usr/bin/chromium); CI installs it",
-                allow_module_level=True)
+    pytest.skip(
+        "Debian chromium is not installed (/usr/bin/chromium); CI installs it",
+        allow_module_level=True,
+    )
 
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync",
-                 # A fake microphone (a tone) that needs no permission prompt: recording works.
-                 "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # A fake microphone (a tone) that needs no permission prompt: recording works.
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+]
 PHONE = {"width": 390, "height": 844}
 CASE_REF = "LCSPR-REHEARSE-01"
 START_TIMEOUT = 120.0
@@ -92,8 +102,15 @@ class Rehearsal:
 
 
 def _cli(env: dict[str, str], cwd: Path, *args: str) -> str:
-    done = subprocess.run([CASEVOICE, *args], env=env, cwd=cwd, capture_output=True, text=True,
-                          timeout=60, check=False)
+    done = subprocess.run(
+        [CASEVOICE, *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, f"casevoice {args[0]} failed: {done.stdout}{done.stderr}"
     return done.stdout
 
@@ -120,15 +137,29 @@ def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsal]:
     recipient = re.search(r"age1[0-9a-z]{20,}", keygen)
     assert recipient is not None, "review keygen printed no age1 recipient"
     (root / "short.yaml").write_text(SCRIPT, encoding="utf-8")
-    _cli(env, root, "case", "create", CASE_REF, "--recipient", recipient.group(0),
-         "--script", f"family={root / 'short.yaml'}")
+    _cli(
+        env,
+        root,
+        "case",
+        "create",
+        CASE_REF,
+        "--recipient",
+        recipient.group(0),
+        "--script",
+        f"family={root / 'short.yaml'}",
+    )
 
     # When `casevoice rehearse --case` starts (in its own process group, to clean up after it)
     stderr = (root / "rehearse.err").open("w")
     proc = subprocess.Popen(
         [CASEVOICE, "rehearse", "--case", CASE_REF, "--port", "0", "--whisper-model", "tiny.en"],
-        env=env, cwd=root, stdout=subprocess.PIPE, stderr=stderr, text=True,
-        start_new_session=True)
+        env=env,
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        start_new_session=True,
+    )
     try:
         line = _first_line(proc, START_TIMEOUT)
         match = re.search(r"http://127\.0\.0\.1:\d+/rehearse/", line)
@@ -175,19 +206,25 @@ def browser() -> Iterator[Browser]:
 
 # --- the page, as a person sees it -----------------------------------------------------------
 
+
 def bot_says(page: Page, text: str, after: int = 0) -> Locator:
     """The newest bot message containing `text`, waited for (and newer than message `after`)."""
     page.wait_for_function(
         """([text, after]) => [...document.querySelectorAll('#log .row.bot')].some(
              (row) => Number(row.dataset.id) > after && row.textContent.includes(text))""",
-        arg=[text, after], timeout=STEP_MS)
+        arg=[text, after],
+        timeout=STEP_MS,
+    )
     return page.locator("#log .row.bot", has_text=text).last
 
 
 def newest(page: Page) -> int:
-    return int(page.evaluate(
-        "() => Math.max(0, ...[...document.querySelectorAll('#log .row')]"
-        ".map((row) => Number(row.dataset.id)))"))
+    return int(
+        page.evaluate(
+            "() => Math.max(0, ...[...document.querySelectorAll('#log .row')]"
+            ".map((row) => Number(row.dataset.id)))"
+        )
+    )
 
 
 def press(page: Page, label: str) -> None:
@@ -197,10 +234,12 @@ def press(page: Page, label: str) -> None:
 
 def consent(page: Page) -> None:
     bot_says(page, "Continue")
-    for button, reply in (("Continue", "Your choice (1 of 3)"),
-                          ("Yes, I'd like to take part", "Your choice (2 of 3)"),
-                          ("Yes, you can quote me", "Your choice (3 of 3)"),
-                          ("Yes, that's fine", "Question 1 of 3")):
+    for button, reply in (
+        ("Continue", "Your choice (1 of 3)"),
+        ("Yes, I'd like to take part", "Your choice (2 of 3)"),
+        ("Yes, you can quote me", "Your choice (3 of 3)"),
+        ("Yes, that's fine", "Question 1 of 3"),
+    ):
         after = newest(page)
         press(page, button)
         bot_says(page, reply, after)
@@ -212,8 +251,8 @@ def chat_text(page: Page) -> str:
 
 # --- the tests --------------------------------------------------------------------------------
 
-def test_a_whole_rehearsal_interview_in_the_browser(rehearsal: Rehearsal,
-                                                     browser: Browser) -> None:
+
+def test_a_whole_rehearsal_interview_in_the_browser(rehearsal: Rehearsal, browser: Browser) -> None:
     context = browser.new_context(viewport=PHONE)
     page = context.new_page()
     errors: list[str] = []
@@ -246,7 +285,9 @@ def test_a_whole_rehearsal_interview_in_the_browser(rehearsal: Rehearsal,
             """(after) => [...document.querySelectorAll('#log .row.bot')].some(
                  (row) => Number(row.dataset.id) > after
                           && row.textContent.includes('Here is what I heard'))""",
-            arg=after, timeout=TRANSCRIBE_MS)
+            arg=after,
+            timeout=TRANSCRIBE_MS,
+        )
         heard = page.locator("#log .row.bot", has_text="Here is what I heard").last
         assert "forward" in heard.inner_text().lower(), heard.inner_text()
         ARTIFACTS.mkdir(exist_ok=True)
@@ -278,8 +319,9 @@ def test_a_whole_rehearsal_interview_in_the_browser(rehearsal: Rehearsal,
         context.close()
 
     # And the rehearsal left the real case alone: no participant was added to it
-    shown_case = json.loads(_cli(rehearsal.env, rehearsal.data_dir.parent, "case", "show",
-                                 CASE_REF, "--json"))
+    shown_case = json.loads(
+        _cli(rehearsal.env, rehearsal.data_dir.parent, "case", "show", CASE_REF, "--json")
+    )
     assert shown_case["participants"] == []
 
 
@@ -291,8 +333,10 @@ def test_two_tabs_are_two_people(rehearsal: Rehearsal, browser: Browser) -> None
         for page in (first, second):
             page.goto(rehearsal.url)
             bot_says(page, "Continue")
-        people = [json.loads(p.evaluate("sessionStorage.getItem('casevoice-rehearsal-person')"))
-                  for p in (first, second)]
+        people = [
+            json.loads(p.evaluate("sessionStorage.getItem('casevoice-rehearsal-person')"))
+            for p in (first, second)
+        ]
         assert people[0]["user_id"] != people[1]["user_id"]
         assert people[0]["code"] != people[1]["code"]
 
@@ -316,8 +360,9 @@ def test_two_tabs_are_two_people(rehearsal: Rehearsal, browser: Browser) -> None
         context.close()
 
 
-def test_a_voice_note_recorded_in_the_browser_reaches_the_bot(rehearsal: Rehearsal,
-                                                              browser: Browser) -> None:
+def test_a_voice_note_recorded_in_the_browser_reaches_the_bot(
+    rehearsal: Rehearsal, browser: Browser
+) -> None:
     # Given a person at the first question, with a (fake) microphone
     context = browser.new_context(viewport=PHONE, permissions=["microphone"])
     try:
@@ -336,6 +381,7 @@ def test_a_voice_note_recorded_in_the_browser_reaches_the_bot(rehearsal: Rehears
         expect(page.locator("#log .row.me .voice").last).to_be_visible(timeout=STEP_MS)
         bot_says(page, "I have your voice note", after)
         expect(page.get_by_role("button", name="Record a voice note")).to_have_attribute(
-            "aria-pressed", "false")
+            "aria-pressed", "false"
+        )
     finally:
         context.close()

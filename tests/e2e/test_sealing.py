@@ -45,8 +45,9 @@ pytestmark = pytest.mark.slow
 AGE = shutil.which("age") or "/usr/bin/age"
 
 
-async def finish(world: World, person: Person, code: str, *answers: str,
-                 expect: str = "Receipt code:") -> str:
+async def finish(
+    world: World, person: Person, code: str, *answers: str, expect: str = "Receipt code:"
+) -> str:
     """Enrol, answer the first question, skip the rest, send; returns the statement id."""
     await person.consent(code)
     await person.answer(*answers)
@@ -76,7 +77,8 @@ def exported(out: Path) -> set[str]:
 
 
 async def test_a_finished_interview_is_sealed_and_the_reviewer_pulls_what_was_confirmed(
-        world: World, template: Template, tmp_path: Path) -> None:
+    world: World, template: Template, tmp_path: Path
+) -> None:
     # Given a family member who types two answers and confirms a voice answer
     await with_transcription(world)
     sister = Person(world.client, world.user(777002001))
@@ -100,10 +102,10 @@ async def test_a_finished_interview_is_sealed_and_the_reviewer_pulls_what_was_co
 
     # Then one sealed statement, its receipt code the one the person was given
     statement_id, state, code = world.rows(
-        "SELECT id, state, receipt_code FROM statements WHERE interview_id = ?", interview_id)[0]
+        "SELECT id, state, receipt_code FROM statements WHERE interview_id = ?", interview_id
+    )[0]
     assert (state, code) == ("sealed", receipt)
-    after_sealing = world.rows("SELECT * FROM consent_records WHERE interview_id = ?",
-                               interview_id)
+    after_sealing = world.rows("SELECT * FROM consent_records WHERE interview_id = ?", interview_id)
     assert set(consents) < set(after_sealing), "a consent record was lost or changed"
     assert [r[2] for r in set(after_sealing) - set(consents)] == ["submission"]
     await sister.command("receipt", expect=receipt)
@@ -117,7 +119,8 @@ async def test_a_finished_interview_is_sealed_and_the_reviewer_pulls_what_was_co
     (voice,) = parts_of(statement, "child_name")
     assert voice["kind"] == "voice" and words(voice["text"]) == words(said)
     assert [(v["source"], v["author"]) for v in voice["versions"]] == [
-        ("transcript", "transcriber")]
+        ("transcript", "transcriber")
+    ]
     assert voice["versions"][0]["model_id"].startswith("whisper-tiny.en")
     assert statement["consent"]["take_part"] is True
     row = rows_of(index_of(out))[statement_id]
@@ -127,8 +130,12 @@ async def test_a_finished_interview_is_sealed_and_the_reviewer_pulls_what_was_co
 
     # The standard age tool opens the same sealed file: a tar holding the same statement.json
     (sealed,) = (world.data_dir / "evidence" / CASE_REF).glob(f"{statement_id}.age")
-    opened = subprocess.run([AGE, "-d", "-i", str(template.identity), str(sealed)],  # noqa: ASYNC221
-                            capture_output=True, timeout=60, check=False)
+    opened = subprocess.run(  # noqa: ASYNC221
+        [AGE, "-d", "-i", str(template.identity), str(sealed)],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
     assert opened.returncode == 0, opened.stderr.decode()
     with tarfile.open(fileobj=io.BytesIO(opened.stdout)) as tar:
         member = tar.extractfile("statement.json")
@@ -136,9 +143,11 @@ async def test_a_finished_interview_is_sealed_and_the_reviewer_pulls_what_was_co
         assert json.loads(member.read()) == statement
 
     # After sealing, nothing the person said is on the bot's side
-    needles = {**audio_needle(note), **text_needles("transcript", said),
-               **{k: v for i, t in enumerate(typed) for k, v in text_needles(f"typed{i}",
-                                                                            t).items()}}
+    needles = {
+        **audio_needle(note),
+        **text_needles("transcript", said),
+        **{k: v for i, t in enumerate(typed) for k, v in text_needles(f"typed{i}", t).items()},
+    }
     db_files = [world.db_path.with_name(world.db_path.name + s) for s in ("", "-wal", "-shm")]
     assert scan([*files_under(world.data_dir), *db_files], needles) == []
     assert world.scalar("SELECT count(*) FROM answers") == 0
@@ -152,20 +161,32 @@ def tampered(store: Path, root: Path, name: str) -> Path:
 
 
 async def test_tampering_is_detected_named_and_never_exported(
-        world: World, template: Template, tmp_path: Path) -> None:
+    world: World, template: Template, tmp_path: Path
+) -> None:
     # Given two sealed statements in the case
-    first = await finish(world, Person(world.client, world.user(777002101)),
-                         world.invites.family[0], world.canary("I am his father"))
-    second = await finish(world, Person(world.client, world.user(777002102)),
-                          world.invites.family[1], world.canary("I am his grandmother"))
+    first = await finish(
+        world,
+        Person(world.client, world.user(777002101)),
+        world.invites.family[0],
+        world.canary("I am his father"),
+    )
+    second = await finish(
+        world,
+        Person(world.client, world.user(777002102)),
+        world.invites.family[1],
+        world.canary("I am his grandmother"),
+    )
     store = world.data_dir / "evidence"
     ok = review(world.bot.env, "verify", CASE_REF, "--store", str(store))
     assert ok.returncode == 0, ok.stdout + ok.stderr
     case_dir = Path(CASE_REF)
     root = tmp_path / "copies"
 
-    def run(copy: Path, name: str, identity: Path = template.identity,
-            ) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str], Path]:
+    def run(
+        copy: Path,
+        name: str,
+        identity: Path = template.identity,
+    ) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str], Path]:
         verify = review(world.bot.env, "verify", CASE_REF, "--store", str(copy))
         out = tmp_path / f"out-{name}"
         return verify, pull(world, identity, out, copy), out
@@ -187,8 +208,10 @@ async def test_tampering_is_detected_named_and_never_exported(
     sealed.write_bytes(bytes(data))
     verify, pulled, out = run(copy, "modified")
     assert verify.returncode == 1 and first in verify.stdout + verify.stderr
-    assert "sha256" in (verify.stdout + verify.stderr).lower() or \
-        "modified" in (verify.stdout + verify.stderr).lower(), verify.stdout
+    assert (
+        "sha256" in (verify.stdout + verify.stderr).lower()
+        or "modified" in (verify.stdout + verify.stderr).lower()
+    ), verify.stdout
     assert pulled.returncode != 0
     assert exported(out) == {second}
     assert rows_of(index_of(out))[first]["status"] == "skipped"
@@ -207,9 +230,10 @@ async def test_tampering_is_detected_named_and_never_exported(
 
     # A removed ledger entry, and two entries in the wrong order: the whole case is refused
     for name, change, named in (
-            ("removed", lambda lines: lines[1:], "entry 1 missing"),
-            ("removed-last", lambda lines: lines[:1], "entries removed from the end"),
-            ("reordered", lambda lines: [lines[1], lines[0], *lines[2:]], "entries reordered")):
+        ("removed", lambda lines: lines[1:], "entry 1 missing"),
+        ("removed-last", lambda lines: lines[:1], "entries removed from the end"),
+        ("reordered", lambda lines: [lines[1], lines[0], *lines[2:]], "entries reordered"),
+    ):
         copy = tampered(store, root, name)
         ledger = copy / case_dir / "ledger.jsonl"
         lines = ledger.read_bytes().splitlines(keepends=True)
@@ -228,11 +252,13 @@ async def test_tampering_is_detected_named_and_never_exported(
 
 
 async def test_withdrawal_after_submission_is_marked_and_nothing_exported(
-        world: World, template: Template, tmp_path: Path) -> None:
+    world: World, template: Template, tmp_path: Path
+) -> None:
     # Given a sealed statement that the reviewer has already pulled once
     person = Person(world.client, world.user(777002201))
-    statement_id = await finish(world, person, world.invites.family[0],
-                                world.canary("I am her neighbour"))
+    statement_id = await finish(
+        world, person, world.invites.family[0], world.canary("I am her neighbour")
+    )
     out = tmp_path / "pulled"
     assert pull(world, template.identity, out).returncode == 0
     assert exported(out) == {statement_id}
@@ -245,8 +271,12 @@ async def test_withdrawal_after_submission_is_marked_and_nothing_exported(
     # Then a signed notice is in the store, the pull marks it withdrawn and removes the content
     notice = world.data_dir / "evidence" / CASE_REF / f"{statement_id}.withdrawal.json"
     assert notice.exists() and notice.with_name(f"{statement_id}.withdrawal.sig.json").exists()
-    assert review(world.bot.env, "verify", CASE_REF, "--store",
-                  str(world.data_dir / "evidence")).returncode == 0
+    assert (
+        review(
+            world.bot.env, "verify", CASE_REF, "--store", str(world.data_dir / "evidence")
+        ).returncode
+        == 0
+    )
     done = pull(world, template.identity, out)
     assert done.returncode == 0, done.stderr
     assert rows_of(index_of(out))[statement_id]["status"] == "withdrawn"
@@ -258,7 +288,8 @@ async def test_withdrawal_after_submission_is_marked_and_nothing_exported(
 
 
 async def test_a_crash_at_any_step_of_sealing_is_completed_on_restart(
-        world: World, template: Template, tmp_path: Path) -> None:
+    world: World, template: Template, tmp_path: Path
+) -> None:
     # Given sealing that cannot reach the store (a file where the case folder should be)
     blocker = world.data_dir / "evidence" / CASE_REF
     blocker.write_bytes(b"")
@@ -268,10 +299,18 @@ async def test_a_crash_at_any_step_of_sealing_is_completed_on_restart(
     # And one submitted (consented, not yet sealed) statement per crash point
     statements = []
     for person, code in zip(people, codes, strict=False):
-        statements.append(await finish(world, person, code, world.canary("I was there"),
-                                       expect="sealing it is taking longer than usual"))
-    assert {world.scalar("SELECT state FROM statements WHERE id = ?", s)
-            for s in statements} == {"submitted"}
+        statements.append(
+            await finish(
+                world,
+                person,
+                code,
+                world.canary("I was there"),
+                expect="sealing it is taking longer than usual",
+            )
+        )
+    assert {world.scalar("SELECT state FROM statements WHERE id = ?", s) for s in statements} == {
+        "submitted"
+    }
     consents = world.rows("SELECT * FROM consent_records ORDER BY id")
     assert len(consents) >= len(statements)
     await world.bot.kill()
@@ -281,11 +320,13 @@ async def test_a_crash_at_any_step_of_sealing_is_completed_on_restart(
     # first: it creates the case's ledger, which `review verify` wants before anything else)
     for statement_id, point in zip(statements, reversed(CRASH_POINTS), strict=True):
         assert crash_sealing(world.bot.env, world.data_dir, statement_id, point) == -9, point
-        assert world.scalar("SELECT state FROM statements WHERE id = ?", statement_id) == \
-            "submitted", f"{point}: the database moved on before the crash"
+        assert (
+            world.scalar("SELECT state FROM statements WHERE id = ?", statement_id) == "submitted"
+        ), f"{point}: the database moved on before the crash"
         # Either nothing or one whole statement: the store verifies (warnings at most)
-        check = review(world.bot.env, "verify", CASE_REF, "--store",
-                       str(world.data_dir / "evidence"))
+        check = review(
+            world.bot.env, "verify", CASE_REF, "--store", str(world.data_dir / "evidence")
+        )
         assert check.returncode == 0, f"{point}: {check.stdout}{check.stderr}"
 
     # Then the restarted bot's sweep seals every one of them, exactly once
@@ -297,8 +338,9 @@ async def test_a_crash_at_any_step_of_sealing_is_completed_on_restart(
     ids = [json.loads(line)["statement_id"] for line in ledger]
     assert sorted(ids) == sorted(statements), "a statement is missing or sealed twice"
     assert world.rows("SELECT * FROM consent_records ORDER BY id") == consents
-    for person, (_, _, code) in zip(people, sorted(sealed, key=lambda r: statements.index(r[0])),
-                                    strict=True):
+    for person, (_, _, code) in zip(
+        people, sorted(sealed, key=lambda r: statements.index(r[0])), strict=True
+    ):
         await person.command("receipt", expect=code)
     out = tmp_path / "pulled"
     done = pull(world, template.identity, out)

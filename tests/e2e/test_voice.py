@@ -60,7 +60,8 @@ def heard_words(message: Message) -> list[str]:
 
 
 async def test_a_voice_answer_is_heard_confirmed_corrected_and_recorded_again(
-        world: World, template: Template, tmp_path: Path) -> None:
+    world: World, template: Template, tmp_path: Path
+) -> None:
     # Given the bot with one tiny.en worker and a family member at the first question
     await with_transcription(world)
     aunt = Person(world.client, world.user(777001001))
@@ -77,20 +78,27 @@ async def test_a_voice_answer_is_heard_confirmed_corrected_and_recorded_again(
     assert {"go", "forward"} <= set(heard_words(first)), text_of(first)
     actions = await world.client.requests("sendChatAction")
     assert any(r["params"].get("chat_id") == aunt.user_id for r in actions), actions[:3]
-    progress = [r for r in await world.client.requests("sendMessage")
-                if HEARING in str(r["params"].get("text"))]
+    progress = [
+        r
+        for r in await world.client.requests("sendMessage")
+        if HEARING in str(r["params"].get("text"))
+    ]
     assert progress, "no progressive 'Listening to your voice note…' message"
     assert "forward" in str(progress[0]["params"]["text"]).lower()
     ok_id = answer_id(first)
     assert {button(first, a) for a in ("vok", "vfix", "vre")} == {
-        f"vok:{ok_id}", f"vfix:{ok_id}", f"vre:{ok_id}"}
+        f"vok:{ok_id}",
+        f"vfix:{ok_id}",
+        f"vre:{ok_id}",
+    }
 
     # ✓ That's right: the part stays as heard, one transcript version by the transcriber
     after = await aunt.high_water()
     await aunt.press(f"vok:{ok_id}")
     await aunt.wait("Saved", after)
-    assert world.rows("SELECT source, author, model_id FROM answer_versions WHERE answer_id = ?",
-                      ok_id) == [("transcript", "transcriber", TINY)]
+    assert world.rows(
+        "SELECT source, author, model_id FROM answer_versions WHERE answer_id = ?", ok_id
+    ) == [("transcript", "transcriber", TINY)]
 
     # ✎ Correct it: the next typed text is a new version; the transcript is kept
     after = await send_voice(aunt, clip("tts_s1"))
@@ -102,10 +110,15 @@ async def test_a_voice_answer_is_heard_confirmed_corrected_and_recorded_again(
     await aunt.wait("Please type your answer the way you meant it", after)
     correction = world.canary("I first met the family in May")
     await aunt.say(correction, expect="I have saved your correction")
-    versions = world.rows("SELECT version, source, author, model_id FROM answer_versions "
-                          "WHERE answer_id = ? ORDER BY version", fix_id)
-    assert versions == [(1, "transcript", "transcriber", TINY),
-                        (2, "correction", "participant", None)]
+    versions = world.rows(
+        "SELECT version, source, author, model_id FROM answer_versions "
+        "WHERE answer_id = ? ORDER BY version",
+        fix_id,
+    )
+    assert versions == [
+        (1, "transcript", "transcriber", TINY),
+        (2, "correction", "participant", None),
+    ]
 
     # 🎙 Record again: that part no longer counts; a new note is accepted and heard
     after = await send_voice(aunt, clip("real_goforward"))
@@ -137,10 +150,13 @@ async def test_a_voice_answer_is_heard_confirmed_corrected_and_recorded_again(
     assert [p["kind"] for p in parts] == ["voice", "voice", "voice"]
     confirmed, corrected, recorded = parts
     assert [(v["source"], v["author"], v["model_id"]) for v in confirmed["versions"]] == [
-        ("transcript", "transcriber", TINY)]
+        ("transcript", "transcriber", TINY)
+    ]
     assert {"go", "forward"} <= set(words(confirmed["text"]))
     assert [(v["source"], v["author"], v["model_id"]) for v in corrected["versions"]] == [
-        ("transcript", "transcriber", TINY), ("correction", "participant", None)]
+        ("transcript", "transcriber", TINY),
+        ("correction", "participant", None),
+    ]
     assert {"school", "attendance"} <= set(words(corrected["versions"][0]["text"]))
     assert corrected["text"] == correction == corrected["versions"][1]["text"]
     assert all(v["at"] for p in parts for v in p["versions"])
@@ -157,8 +173,7 @@ def children(pid: int) -> list[psutil.Process]:
     return found
 
 
-async def wait_running(world: World, answer: str | None = None,
-                       timeout: float = 60.0) -> str:  # noqa: ASYNC109
+async def wait_running(world: World, answer: str | None = None, timeout: float = 60.0) -> str:  # noqa: ASYNC109
     """The id of a transcription job that a worker has claimed (state running)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -170,8 +185,7 @@ async def wait_running(world: World, answer: str | None = None,
     raise AssertionError("no transcription job was ever running")
 
 
-async def assert_heard_once(world: World, interview_id: str, job_id: str,
-                            message: Message) -> None:
+async def assert_heard_once(world: World, interview_id: str, job_id: str, message: Message) -> None:
     """One answer part, one transcript, one version: the killed attempt left nothing behind."""
     for _ in range(100):  # the "notified" flag is committed just after the message is sent
         if world.scalar("SELECT notified FROM transcription_jobs WHERE id = ?", job_id):
@@ -184,14 +198,17 @@ async def assert_heard_once(world: World, interview_id: str, job_id: str,
     (answer,) = world.rows("SELECT id, status FROM answers WHERE interview_id = ?", interview_id)
     assert answer[1] == "active"
     assert world.rows("SELECT source FROM answer_versions WHERE answer_id = ?", answer[0]) == [
-        ("transcript",)]
+        ("transcript",)
+    ]
     assert world.scalar("SELECT count(*) FROM transcripts") == 1
-    assert world.rows("SELECT state, attempts, notified FROM transcription_jobs WHERE id = ?",
-                      job_id) == [("done", 2, 1)]
+    assert world.rows(
+        "SELECT state, attempts, notified FROM transcription_jobs WHERE id = ?", job_id
+    ) == [("done", 2, 1)]
 
 
 async def test_the_bot_killed_mid_transcription_finishes_the_job_after_restart(
-        world: World) -> None:
+    world: World,
+) -> None:
     # Given the bot with the default model (base) and a 30-second voice note being transcribed
     await with_transcription(world, model="base")
     assert world.bot.proc is not None
@@ -206,8 +223,9 @@ async def test_the_bot_killed_mid_transcription_finishes_the_job_after_restart(
 
     # When the bot is killed (SIGKILL) in the middle of it
     await world.bot.kill()
-    assert world.scalar("SELECT state FROM transcription_jobs WHERE id = ?", job_id) == \
-        "running", "the job finished before the kill: nothing was proven"
+    assert world.scalar("SELECT state FROM transcription_jobs WHERE id = ?", job_id) == "running", (
+        "the job finished before the kill: nothing was proven"
+    )
     _gone, alive = psutil.wait_procs(workers, timeout=10)
     assert not alive, f"orphaned Whisper workers still running: {[p.pid for p in alive]}"
 
@@ -222,17 +240,26 @@ async def test_the_bot_killed_mid_transcription_finishes_the_job_after_restart(
 
 
 async def test_a_worker_killed_mid_transcription_is_replaced_and_the_job_finishes(
-        world: World, tmp_path: Path) -> None:
+    world: World, tmp_path: Path
+) -> None:
     # Given the bot without workers, and `casevoice worker` on its own (tiny.en)
-    env = {**world.bot.env, "CASEVOICE_TRANSCRIPTION_WORKERS": "1",
-           "CASEVOICE_WHISPER_MODEL": "tiny.en"}
+    env = {
+        **world.bot.env,
+        "CASEVOICE_TRANSCRIPTION_WORKERS": "1",
+        "CASEVOICE_WHISPER_MODEL": "tiny.en",
+    }
     log_path = tmp_path / "worker.log"
 
     async def start_worker() -> asyncio.subprocess.Process:
         with log_path.open("ab") as log:
             proc = await asyncio.create_subprocess_exec(
-                CASEVOICE, "worker", env=env, stdout=log, stderr=asyncio.subprocess.STDOUT,
-                stdin=asyncio.subprocess.DEVNULL)
+                CASEVOICE,
+                "worker",
+                env=env,
+                stdout=log,
+                stderr=asyncio.subprocess.STDOUT,
+                stdin=asyncio.subprocess.DEVNULL,
+            )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 120
         ready = log_path.read_text().count("worker(s) ready") + 1
@@ -255,8 +282,9 @@ async def test_a_worker_killed_mid_transcription_is_replaced_and_the_job_finishe
         # When the worker process is killed mid-job
         worker.send_signal(signal.SIGKILL)
         await worker.wait()
-        assert world.scalar("SELECT state FROM transcription_jobs WHERE id = ?", job_id) == \
-            "running", "the job finished before the kill: nothing was proven"
+        assert (
+            world.scalar("SELECT state FROM transcription_jobs WHERE id = ?", job_id) == "running"
+        ), "the job finished before the kill: nothing was proven"
         _gone, alive = psutil.wait_procs(whisper, timeout=10)
         assert not alive, f"orphaned Whisper workers still running: {[p.pid for p in alive]}"
 
@@ -293,10 +321,12 @@ async def test_bad_audio_gets_a_kind_message_and_the_interview_goes_on(world: Wo
         after = await send_voice(uncle, data, duration)
         message = await heard(uncle, after)
         assert COULD_NOT in text_of(message) and says in text_of(message), text_of(message)
-        assert [b["callback_data"] for b in message["buttons"]] == [
-            f"vre:{answer_id(message)}"], "bad audio must offer Record again only"
-        assert world.scalar("SELECT status FROM answers WHERE id = ?", answer_id(message)) == \
-            "unheard"
+        assert [b["callback_data"] for b in message["buttons"]] == [f"vre:{answer_id(message)}"], (
+            "bad audio must offer Record again only"
+        )
+        assert (
+            world.scalar("SELECT status FROM answers WHERE id = ?", answer_id(message)) == "unheard"
+        )
 
     # Not audio at all, zero bytes, silence, and longer than the limit (but claiming less)
     await not_written_down(os.urandom(40_000), 3, "doesn't look like a voice recording")
@@ -305,14 +335,24 @@ async def test_bad_audio_gets_a_kind_message_and_the_interview_goes_on(world: Wo
     await not_written_down(silent_ogg(125), 10, "up to about 2 minutes")
 
     # Said to be longer than the limit: refused before it is even downloaded
-    await refused_at_once(lambda: world.client.send_voice(uncle.user_id, clip("tts_s1"), 121),
-                          "longer than I can take (2 minutes)")
+    await refused_at_once(
+        lambda: world.client.send_voice(uncle.user_id, clip("tts_s1"), 121),
+        "longer than I can take (2 minutes)",
+    )
 
     # An audio file over Telegram's 20 MB bot download limit, sent as a document
     big = os.urandom(20 * 1024 * 1024 + 1024)
-    await refused_at_once(lambda: world.client.send_audio(
-        uncle.user_id, big, 600, file_name="interview.ogg", mime_type="audio/ogg",
-        as_document=True), "too large for me to receive (the limit is 20 MB)")
+    await refused_at_once(
+        lambda: world.client.send_audio(
+            uncle.user_id,
+            big,
+            600,
+            file_name="interview.ogg",
+            mime_type="audio/ogg",
+            as_document=True,
+        ),
+        "too large for me to receive (the limit is 20 MB)",
+    )
 
     # Then the interview goes on: a typed answer is saved, and Done moves to the next question
     assert await uncle.current_prompt() == "relationship"
@@ -321,7 +361,8 @@ async def test_bad_audio_gets_a_kind_message_and_the_interview_goes_on(world: Wo
     assert world.active_parts(interview_id) == {"relationship": 1}
     assert world.scalar("SELECT count(*) FROM audio_blobs") == 4, "a bad note's audio was lost"
     assert world.rows("SELECT state, count(*) FROM transcription_jobs GROUP BY state") == [
-        ("failed", 4)]
+        ("failed", 4)
+    ]
     assert world.bot.proc is not None and world.bot.proc.returncode is None
 
 
@@ -342,16 +383,23 @@ async def test_no_plaintext_audio_or_transcript_reaches_the_disk(world: World) -
     await niece.press(f"vok:{answer_id(message)}")
     typed = world.canary("We spoke on the landing")
     await niece.say(typed)
-    needles = {**audio_needle(note), **text_needles("transcript", said),
-               **text_needles("transcript tail", tail), **text_needles("typed", typed)}
+    needles = {
+        **audio_needle(note),
+        **text_needles("transcript", said),
+        **text_needles("transcript tail", tail),
+        **text_needles("typed", typed),
+    }
     assert scan([audio_dir() / "tts_s1.ogg"], needles) == [
-        f"audio slice in {audio_dir() / 'tts_s1.ogg'}"], "the scan cannot find what it looks for"
+        f"audio slice in {audio_dir() / 'tts_s1.ogg'}"
+    ], "the scan cannot find what it looks for"
 
     def on_disk() -> list[str]:
         db_files = [world.db_path.with_name(world.db_path.name + s) for s in ("", "-wal", "-shm")]
         assert world.db_path.exists()
-        return scan([*files_under(world.data_dir), *db_files,
-                     *tmp.changed(exclude=[world.data_dir])], needles)
+        return scan(
+            [*files_under(world.data_dir), *db_files, *tmp.changed(exclude=[world.data_dir])],
+            needles,
+        )
 
     # Then neither the audio, nor what was heard, nor the typed answer is anywhere on disk
     assert on_disk() == []

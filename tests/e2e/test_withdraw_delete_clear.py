@@ -18,8 +18,9 @@ def dek_of(world: World, interview_id: str) -> str | None:
 
 
 def shredded(world: World, key_id: str) -> bool:
-    return bool(world.scalar("SELECT count(*) FROM shredded_keys WHERE key_id = ?", key_id)) \
-        and not world.scalar("SELECT count(*) FROM data_keys WHERE id = ?", key_id)
+    return bool(
+        world.scalar("SELECT count(*) FROM shredded_keys WHERE key_id = ?", key_id)
+    ) and not world.scalar("SELECT count(*) FROM data_keys WHERE id = ?", key_id)
 
 
 async def test_withdraw_then_clear_the_chat(world: World) -> None:
@@ -31,7 +32,9 @@ async def test_withdraw_then_clear_the_chat(world: World) -> None:
     interview_id, _ = world.interview_of(person.user_id)
     key_id = dek_of(world, interview_id)
     assert key_id is not None and world.active_parts(interview_id) == {
-        "relationship": 1, "child_name": 1}
+        "relationship": 1,
+        "child_name": 1,
+    }
 
     # "No" to the confirmation changes nothing
     await person.command("withdraw", expect="Do you want to withdraw?")
@@ -43,11 +46,21 @@ async def test_withdraw_then_clear_the_chat(world: World) -> None:
     await person.press("wdy", expect="You have withdrawn")
     assert world.interview_of(person.user_id)[1] == "withdrawn"
     assert world.scalar("SELECT count(*) FROM answers WHERE interview_id = ?", interview_id) == 0
-    assert world.scalar("SELECT count(*) FROM answer_versions v JOIN answers a "
-                        "ON a.id = v.answer_id WHERE a.interview_id = ?", interview_id) == 0
+    assert (
+        world.scalar(
+            "SELECT count(*) FROM answer_versions v JOIN answers a "
+            "ON a.id = v.answer_id WHERE a.interview_id = ?",
+            interview_id,
+        )
+        == 0
+    )
     assert shredded(world, key_id)
-    assert world.scalar("SELECT status FROM participants WHERE user_hash = ?",
-                        world.user_hash(person.user_id)) == "withdrawn"
+    assert (
+        world.scalar(
+            "SELECT status FROM participants WHERE user_hash = ?", world.user_hash(person.user_id)
+        )
+        == "withdrawn"
+    )
     await person.say("hello again", expect=P.NOTHING_HELD)
 
     # /clear deletes what Telegram still allows: every earlier message in the chat
@@ -55,11 +68,16 @@ async def test_withdraw_then_clear_the_chat(world: World) -> None:
     await person.command("clear", expect="Messages cleared")
     cleared = await person.wait("Messages cleared", after)
     await _settle(world)
-    deletions = [*await world.client.requests("deleteMessages"),
-                 *await world.client.requests("deleteMessage")]
+    deletions = [
+        *await world.client.requests("deleteMessages"),
+        *await world.client.requests("deleteMessage"),
+    ]
     assert any(r.get("status") == 200 for r in deletions)
-    remaining = [m for m in await person.messages(include_deleted=False)
-                 if m["message_id"] < cleared["message_id"]]
+    remaining = [
+        m
+        for m in await person.messages(include_deleted=False)
+        if m["message_id"] < cleared["message_id"]
+    ]
     assert remaining == [], f"{len(remaining)} message(s) survived /clear"
 
 
@@ -80,8 +98,12 @@ async def test_delete_everything(world: World) -> None:
     # The answers, the key and the link to the Telegram account are gone
     assert world.scalar("SELECT count(*) FROM answers WHERE interview_id = ?", interview_id) == 0
     assert shredded(world, key_id)
-    assert world.scalar("SELECT count(*) FROM participants WHERE user_hash = ?",
-                        world.user_hash(person.user_id)) == 0
+    assert (
+        world.scalar(
+            "SELECT count(*) FROM participants WHERE user_hash = ?", world.user_hash(person.user_id)
+        )
+        == 0
+    )
     assert world.scalar("SELECT state FROM interviews WHERE id = ?", interview_id) == "deleted"
     # so the person is a stranger now, and the used invite does not bring anything back
     await person.command("resume", expect=P.STRANGER)

@@ -37,6 +37,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 # -- audio --------------------------------------------------------------------------------------
 
+
 def reference(name: str) -> str:
     return shared_reference(name).strip()
 
@@ -53,11 +54,12 @@ def opus_ogg(samples: np.ndarray, rate: int = 48_000) -> bytes:
         stream = out.add_stream("libopus", rate=rate, layout="mono")
         frame = 960
         for start in range(0, len(samples), frame):
-            chunk = samples[start:start + frame]
+            chunk = samples[start : start + frame]
             if len(chunk) < frame:
                 chunk = np.pad(chunk, (0, frame - len(chunk)))
-            audio = av.AudioFrame.from_ndarray(chunk.reshape(1, -1).astype(np.int16),
-                                               format="s16", layout="mono")
+            audio = av.AudioFrame.from_ndarray(
+                chunk.reshape(1, -1).astype(np.int16), format="s16", layout="mono"
+            )
             audio.sample_rate = rate
             audio.pts = start
             for packet in stream.encode(audio):
@@ -77,12 +79,20 @@ def words(text: str) -> list[str]:
 
 # -- the bot with transcription -----------------------------------------------------------------
 
-async def with_transcription(world: World, *, model: str = "tiny.en", workers: int = 1,
-                             timeout: float = 120.0, **env: str) -> None:  # noqa: ASYNC109
+
+async def with_transcription(
+    world: World,
+    *,
+    model: str = "tiny.en",
+    workers: int = 1,
+    timeout: float = 120.0,  # noqa: ASYNC109
+    **env: str,
+) -> None:
     """Restart the bot with an embedded Whisper pool and wait until its workers are ready."""
     await world.bot.kill()
-    world.bot.env.update(CASEVOICE_TRANSCRIPTION_WORKERS=str(workers),
-                         CASEVOICE_WHISPER_MODEL=model, **env)
+    world.bot.env.update(
+        CASEVOICE_TRANSCRIPTION_WORKERS=str(workers), CASEVOICE_WHISPER_MODEL=model, **env
+    )
     await start_and_wait_ready(world, timeout)
 
 
@@ -91,8 +101,12 @@ async def start_and_wait_ready(world: World, timeout: float = 120.0) -> None:  #
     await wait_for_log(world, READY, timeout)
 
 
-async def wait_for_log(world: World, text: str, timeout: float = 60.0,  # noqa: ASYNC109
-                       since_start: bool = True) -> None:
+async def wait_for_log(
+    world: World,
+    text: str,
+    timeout: float = 60.0,  # noqa: ASYNC109
+    since_start: bool = True,
+) -> None:
     """Wait until the bot's log (since its latest start) holds `text`."""
     marker = f"--- start {world.bot.starts} ---"
     deadline = time.monotonic() + timeout
@@ -109,8 +123,14 @@ async def wait_for_log(world: World, text: str, timeout: float = 60.0,  # noqa: 
         await asyncio.sleep(0.1)
 
 
-async def send_voice(person: Person, data: bytes, duration: int | None = None,
-                     expect: str | None = RECEIVED, *, mime_type: str = "audio/ogg") -> int:
+async def send_voice(
+    person: Person,
+    data: bytes,
+    duration: int | None = None,
+    expect: str | None = RECEIVED,
+    *,
+    mime_type: str = "audio/ogg",
+) -> int:
     """Send a voice note; returns the high-water mark before it (to wait for what follows)."""
     after = await person.high_water()
     seconds = duration if duration is not None else max(1, round(clip_seconds(data)))
@@ -123,10 +143,21 @@ async def send_voice(person: Person, data: bytes, duration: int | None = None,
 
 async def heard(person: Person, after: int, timeout: float = 90.0) -> Message:  # noqa: ASYNC109
     """The "Here is what I heard" (or "couldn't write down") message after `after`."""
+
     def found(messages: list[Message]) -> Message | None:
-        return next((m for m in messages if m["message_id"] > after and any(
-            str(b.get("callback_data", "")).startswith(("vok:", "vre:")) for b in m["buttons"])
-            and (HEARD in (m["text"] or "") or COULD_NOT in (m["text"] or ""))), None)
+        return next(
+            (
+                m
+                for m in messages
+                if m["message_id"] > after
+                and any(
+                    str(b.get("callback_data", "")).startswith(("vok:", "vre:"))
+                    for b in m["buttons"]
+                )
+                and (HEARD in (m["text"] or "") or COULD_NOT in (m["text"] or ""))
+            ),
+            None,
+        )
 
     message: Message = await person.wait_until(found, timeout=timeout)
     return message
@@ -146,6 +177,7 @@ def answer_id(message: Message) -> str:
 
 
 # -- plaintext on disk --------------------------------------------------------------------------
+
 
 def files_under(*roots: Path) -> list[Path]:
     out: list[Path] = []
@@ -172,15 +204,18 @@ def scan(paths: Iterable[Path], needles: dict[str, bytes]) -> list[str]:
 
 def text_needles(label: str, text: str) -> dict[str, bytes]:
     """A phrase as it could sit on disk: UTF-8, UTF-16 (either order), JSON-escaped."""
-    return {f"{label} (utf-8)": text.encode(), f"{label} (utf-16-le)": text.encode("utf-16-le"),
-            f"{label} (utf-16-be)": text.encode("utf-16-be"),
-            f"{label} (json)": json.dumps(text)[1:-1].encode()}
+    return {
+        f"{label} (utf-8)": text.encode(),
+        f"{label} (utf-16-le)": text.encode("utf-16-le"),
+        f"{label} (utf-16-be)": text.encode("utf-16-be"),
+        f"{label} (json)": json.dumps(text)[1:-1].encode(),
+    }
 
 
 def audio_needle(data: bytes) -> dict[str, bytes]:
     """A distinctive 64-byte slice from the middle of the Opus payload."""
     middle = len(data) // 2
-    return {"audio slice": data[middle:middle + 64]}
+    return {"audio slice": data[middle : middle + 64]}
 
 
 @dataclass
@@ -215,23 +250,45 @@ class TmpWatch:
 
 # -- the reviewer's CLI -------------------------------------------------------------------------
 
+
 def review(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """`casevoice review …` as the reviewer types it (a blocking call: a few hundred ms)."""
-    return subprocess.run([CASEVOICE, "review", *args], env=env, capture_output=True,
-                          text=True, timeout=120, check=False)
+    return subprocess.run(
+        [CASEVOICE, "review", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
-def pull(world: World, identity: Path, out: Path, store: Path | None = None,
-         ) -> subprocess.CompletedProcess[str]:
+def pull(
+    world: World,
+    identity: Path,
+    out: Path,
+    store: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
     """`casevoice review pull` (plain output: its exit code says whether anything was skipped)."""
-    return review(world.bot.env, "pull", CASE_REF, "--identity", str(identity), "--out",
-                  str(out), "--store", str(store or world.data_dir / "evidence"))
+    return review(
+        world.bot.env,
+        "pull",
+        CASE_REF,
+        "--identity",
+        str(identity),
+        "--out",
+        str(out),
+        "--store",
+        str(store or world.data_dir / "evidence"),
+    )
 
 
 def statement_files(out: Path) -> dict[str, dict[str, Any]]:
     """statement id → statement.json of every statement a pull wrote."""
-    return {p.parent.name: json.loads(p.read_text(encoding="utf-8"))
-            for p in sorted(out.glob("*/statement.json"))}
+    return {
+        p.parent.name: json.loads(p.read_text(encoding="utf-8"))
+        for p in sorted(out.glob("*/statement.json"))
+    }
 
 
 def parts_of(statement: dict[str, Any], prompt_id: str) -> list[dict[str, Any]]:
@@ -244,14 +301,18 @@ def parts_of(statement: dict[str, Any], prompt_id: str) -> list[dict[str, Any]]:
 
 # -- walking an interview to the end ------------------------------------------------------------
 
+
 async def to_readback(person: Person, code: str, plan: dict[str, list[str] | str]) -> None:
     await person.consent(code)
     await person.walk(plan)
     await person.wait_until(lambda ms: ms and "Your statement is ready" in (ms[-1]["text"] or ""))
 
 
-async def send_statement(person: Person, expect: str = "Receipt code:",
-                         timeout: float = 30.0) -> Message:  # noqa: ASYNC109
+async def send_statement(
+    person: Person,
+    expect: str = "Receipt code:",
+    timeout: float = 30.0,  # noqa: ASYNC109
+) -> Message:
     after = await person.high_water()
     await person.press("send")
     return await person.wait(expect, after, timeout=timeout)
@@ -314,7 +375,13 @@ asyncio.run(main())
 def crash_sealing(env: dict[str, str], data_dir: Path, statement_id: str, point: str) -> int:
     """Seal `statement_id` in a separate process that is SIGKILLed right after `point`."""
     assert point in CRASH_POINTS
-    done = subprocess.run([sys.executable, "-c", _CRASH_SCRIPT, str(data_dir), statement_id,
-                           point], env=env, cwd=REPO, capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", _CRASH_SCRIPT, str(data_dir), statement_id, point],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     return done.returncode

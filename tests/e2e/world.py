@@ -66,18 +66,25 @@ class BotProcess:
             log.write(f"--- start {self.starts + 1} ---\n".encode())
             log.flush()
             self.proc = await asyncio.create_subprocess_exec(
-                CASEVOICE, "run", env=self.env, stdout=log, stderr=asyncio.subprocess.STDOUT,
-                stdin=asyncio.subprocess.DEVNULL)
+                CASEVOICE,
+                "run",
+                env=self.env,
+                stdout=log,
+                stderr=asyncio.subprocess.STDOUT,
+                stdin=asyncio.subprocess.DEVNULL,
+            )
         self.starts += 1
         loop = asyncio.get_running_loop()
         deadline = loop.time() + READY_TIMEOUT
         while (await self.client.counts()).get("getUpdates", 0) <= polls_before:
             if self.proc.returncode is not None:
-                raise AssertionError(f"the bot exited with {self.proc.returncode}:\n"
-                                     + self.log_text()[-3000:])
+                raise AssertionError(
+                    f"the bot exited with {self.proc.returncode}:\n" + self.log_text()[-3000:]
+                )
             if loop.time() > deadline:
-                raise AssertionError("the bot did not start polling in time:\n"
-                                     + self.log_text()[-3000:])
+                raise AssertionError(
+                    "the bot did not start polling in time:\n" + self.log_text()[-3000:]
+                )
             await asyncio.sleep(0.05)
 
     async def kill(self) -> None:
@@ -102,8 +109,11 @@ class BotProcess:
         await self.start()
 
     def log_text(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace") \
-            if self.log_path.exists() else ""
+        return (
+            self.log_path.read_text(encoding="utf-8", errors="replace")
+            if self.log_path.exists()
+            else ""
+        )
 
 
 @dataclass
@@ -167,32 +177,50 @@ class World:
         """(interview id, state) of the person's interview."""
         rows = self.rows(
             "SELECT i.id, i.state FROM interviews i JOIN participants p ON p.id = i.participant_id"
-            " WHERE p.user_hash = ?", self.user_hash(user_id))
+            " WHERE p.user_hash = ?",
+            self.user_hash(user_id),
+        )
         assert len(rows) == 1, f"expected one interview for the user, found {len(rows)}"
         return rows[0][0], rows[0][1]
 
     def active_parts(self, interview_id: str) -> dict[str, int]:
         """Active answer parts per prompt id."""
-        return dict(self.rows(
-            "SELECT prompt_id, count(*) FROM answers WHERE interview_id = ? AND status = 'active'"
-            " GROUP BY prompt_id", interview_id))
+        return dict(
+            self.rows(
+                "SELECT prompt_id, count(*) FROM answers"
+                " WHERE interview_id = ? AND status = 'active' GROUP BY prompt_id",
+                interview_id,
+            )
+        )
 
     def parts_from_message(self, interview_id: str, message_id: int) -> int:
-        return int(self.scalar(
-            "SELECT count(*) FROM answers WHERE interview_id = ? AND source_key = ?",
-            interview_id, f"msg:{message_id}"))
+        return int(
+            self.scalar(
+                "SELECT count(*) FROM answers WHERE interview_id = ? AND source_key = ?",
+                interview_id,
+                f"msg:{message_id}",
+            )
+        )
 
     def table_counts(self) -> dict[str, int]:
-        tables = ("participants", "interviews", "answers", "answer_versions", "consent_records",
-                  "statements", "audio_blobs")
+        tables = (
+            "participants",
+            "interviews",
+            "answers",
+            "answer_versions",
+            "consent_records",
+            "statements",
+            "audio_blobs",
+        )
         return {t: int(self.scalar(f"SELECT count(*) FROM {t}")) for t in tables}  # noqa: S608
 
 
 def statement_of(world: World, user_id: int) -> tuple[str, str, str | None]:
     """(interview state, statement state, receipt code) once the statement was submitted."""
     interview_id, state = world.interview_of(user_id)
-    rows = world.rows("SELECT state, receipt_code FROM statements WHERE interview_id = ?",
-                      interview_id)
+    rows = world.rows(
+        "SELECT state, receipt_code FROM statements WHERE interview_id = ?", interview_id
+    )
     assert len(rows) == 1, f"expected exactly one statement, found {len(rows)}"
     return state, rows[0][0], rows[0][1]
 
@@ -228,7 +256,8 @@ async def settle(world: World, timeout: float = 20.0) -> None:  # noqa: ASYNC109
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while (await world.client.updates())["pending"] or world.scalar(
-            "SELECT count(*) FROM inbox WHERE state = 'pending'"):
+        "SELECT count(*) FROM inbox WHERE state = 'pending'"
+    ):
         assert loop.time() < deadline, "updates are still pending"
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.2)

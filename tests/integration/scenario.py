@@ -33,8 +33,9 @@ def recipient() -> str:
 
 def services(storage: Storage) -> tuple[CaseService, InviteService]:
     cases = CaseService(storage.sessions, storage.vault, storage.audit)
-    invites = InviteService(storage.sessions, storage.vault, storage.audit,
-                            ScriptCatalog(storage.vault))
+    invites = InviteService(
+        storage.sessions, storage.vault, storage.audit, ScriptCatalog(storage.vault)
+    )
     return cases, invites
 
 
@@ -49,19 +50,31 @@ class Written:
     version_id: str
 
 
-async def write_answer(session: AsyncSession, storage: Storage, interview_id: str,
-                       text: str, prompt_id: str = "child-who") -> tuple[str, str]:
+async def write_answer(
+    session: AsyncSession,
+    storage: Storage,
+    interview_id: str,
+    text: str,
+    prompt_id: str = "child-who",
+) -> tuple[str, str]:
     """Seal an answer and its first version the way the interview service does."""
     interview = await session.get(Interview, interview_id)
     assert interview is not None and interview.dek_id is not None
-    answer = Answer(interview_id=interview.id, prompt_id=prompt_id,
-                    script_hash=interview.script_hash, kind="text")
+    answer = Answer(
+        interview_id=interview.id,
+        prompt_id=prompt_id,
+        script_hash=interview.script_hash,
+        kind="text",
+    )
     answer.text_ct = await storage.vault.seal_text(
-        session, interview.dek_id, FieldRef("answers", answer.id, "text"), text)
-    version = AnswerVersion(answer_id=answer.id, version=1, source="typed",
-                            author="participant", text_ct=b"")
+        session, interview.dek_id, FieldRef("answers", answer.id, "text"), text
+    )
+    version = AnswerVersion(
+        answer_id=answer.id, version=1, source="typed", author="participant", text_ct=b""
+    )
     version.text_ct = await storage.vault.seal_text(
-        session, interview.dek_id, FieldRef("answer_versions", version.id, "text"), text)
+        session, interview.dek_id, FieldRef("answer_versions", version.id, "text"), text
+    )
     session.add(answer)
     await session.flush()
     session.add(version)
@@ -69,17 +82,18 @@ async def write_answer(session: AsyncSession, storage: Storage, interview_id: st
     return answer.id, version.id
 
 
-async def write_story(storage: Storage, *, ref: str, title: str, label: str, answer: str,
-                      telegram_user_id: int) -> Written:
+async def write_story(
+    storage: Storage, *, ref: str, title: str, label: str, answer: str, telegram_user_id: int
+) -> Written:
     cases, invites = services(storage)
     case = await cases.create(ref, [recipient()], title=title)
     invite = await invites.create(ref, "family", label=label)
     async with storage.sessions() as session, session.begin():
-        redeemed = await invites.redeem(session, invite.code,
-                                        storage.vault.user_hash(telegram_user_id))
+        redeemed = await invites.redeem(
+            session, invite.code, storage.vault.user_hash(telegram_user_id)
+        )
         assert redeemed is not None
-        answer_id, version_id = await write_answer(session, storage, redeemed.interview_id,
-                                                   answer)
+        answer_id, version_id = await write_answer(session, storage, redeemed.interview_id, answer)
         interview = await session.get(Interview, redeemed.interview_id)
         assert interview is not None and interview.dek_id is not None
         dek_id = interview.dek_id
@@ -91,15 +105,17 @@ async def read_answer(storage: Storage, written: Written) -> str:
         answer = await session.get(Answer, written.answer_id)
         assert answer is not None and answer.text_ct is not None
         return await storage.vault.open_text(
-            session, written.dek_id, FieldRef("answers", answer.id, "text"), answer.text_ct)
+            session, written.dek_id, FieldRef("answers", answer.id, "text"), answer.text_ct
+        )
 
 
 def pg_dump(database: str) -> bytes:
     """The plain-SQL dump of one database, as an operator's backup would hold it."""
     result = subprocess.run(
-        ["pg_dump", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, "--no-password",
-         database],
-        capture_output=True, check=True, timeout=60,
+        ["pg_dump", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, "--no-password", database],
+        capture_output=True,
+        check=True,
+        timeout=60,
     )
     assert b"CREATE TABLE public.answers" in result.stdout
     return result.stdout
@@ -108,7 +124,7 @@ def pg_dump(database: str) -> bytes:
 def forms(secret: str) -> dict[str, bytes]:
     """Every shape a leaked string could take on disk."""
     raw = secret.encode()
-    middle = secret[len(secret) // 3: len(secret) // 3 + 14]
+    middle = secret[len(secret) // 3 : len(secret) // 3 + 14]
     return {
         "utf-8": raw,
         "utf-16-le": secret.encode("utf-16-le"),

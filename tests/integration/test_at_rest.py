@@ -30,8 +30,12 @@ from tests.integration.scenario import (
 
 
 def _id_forms(telegram_user_id: int) -> list[bytes]:
-    return [str(telegram_user_id).encode(), str(telegram_user_id).encode("utf-16-le"),
-            struct.pack(">q", telegram_user_id), struct.pack("<q", telegram_user_id)]
+    return [
+        str(telegram_user_id).encode(),
+        str(telegram_user_id).encode("utf-16-le"),
+        struct.pack(">q", telegram_user_id),
+        struct.pack("<q", telegram_user_id),
+    ]
 
 
 def _assert_nothing_readable(blobs: dict[str, bytes], secrets_: list[str], user_id: int) -> None:
@@ -47,8 +51,14 @@ async def test_given_canaries_written_through_storage_then_no_file_or_dump_holds
 ) -> None:
     answer, title, label = canary("answer"), canary("title"), canary("label")
     user_id = 7_000_000_000 + secrets.randbelow(999_999_999)
-    written = await write_story(storage, ref="LCSPR-2026-01", title=title, label=label,
-                                answer=answer, telegram_user_id=user_id)
+    written = await write_story(
+        storage,
+        ref="LCSPR-2026-01",
+        title=title,
+        label=label,
+        answer=answer,
+        telegram_user_id=user_id,
+    )
     is_sqlite = storage.url.startswith("sqlite")
 
     if is_sqlite:
@@ -57,8 +67,9 @@ async def test_given_canaries_written_through_storage_then_no_file_or_dump_holds
         names = {path.name for path in open_files}
         assert {"casevoice.db", "casevoice.db-wal", "casevoice.db-shm"} <= names, names
         assert len(open_files[data_dir / "casevoice.db-wal"]) > 0
-        _assert_nothing_readable({str(p): b for p, b in open_files.items()},
-                                 [answer, title, label], user_id)
+        _assert_nothing_readable(
+            {str(p): b for p, b in open_files.items()}, [answer, title, label], user_id
+        )
     await storage.engine.dispose()
 
     blobs = {str(p): b for p, b in files_under(data_dir).items()}
@@ -86,9 +97,12 @@ async def test_given_a_marker_stored_in_the_clear_then_the_search_finds_it(
     in_text, in_bytes = canary("control-text"), canary("control-bytes")
     async with storage.sessions() as session, session.begin():
         await session.execute(
-            text("INSERT INTO data_keys (id, kek_id, wrapped, purpose, created_at) "
-                 "VALUES (:id, :kek, :wrapped, 'control', CURRENT_TIMESTAMP)"),
-            {"id": secrets.token_hex(16), "kek": in_text, "wrapped": in_bytes.encode()})
+            text(
+                "INSERT INTO data_keys (id, kek_id, wrapped, purpose, created_at) "
+                "VALUES (:id, :kek, :wrapped, 'control', CURRENT_TIMESTAMP)"
+            ),
+            {"id": secrets.token_hex(16), "kek": in_text, "wrapped": in_bytes.encode()},
+        )
     await storage.engine.dispose()
 
     if storage.url.startswith("sqlite"):
@@ -111,21 +125,36 @@ async def test_given_a_shredded_row_on_sqlite_then_secure_delete_leaves_no_trace
     engine = create_engine(storage.url)
     try:
         async with engine.connect() as conn:
-            pragmas = {name: (await conn.execute(text(f"PRAGMA {name}"))).scalar_one()
-                       for name in ("journal_mode", "synchronous", "secure_delete",
-                                    "foreign_keys", "busy_timeout")}
+            pragmas = {
+                name: (await conn.execute(text(f"PRAGMA {name}"))).scalar_one()
+                for name in (
+                    "journal_mode",
+                    "synchronous",
+                    "secure_delete",
+                    "foreign_keys",
+                    "busy_timeout",
+                )
+            }
     finally:
         await engine.dispose()
-    assert pragmas == {"journal_mode": "wal", "synchronous": 2, "secure_delete": 1,
-                       "foreign_keys": 1, "busy_timeout": 10000}
+    assert pragmas == {
+        "journal_mode": "wal",
+        "synchronous": 2,
+        "secure_delete": 1,
+        "foreign_keys": 1,
+        "busy_timeout": 10000,
+    }
 
     marker = canary("deleted").encode()
     sessions = session_factory(storage.engine)
     async with sessions() as session, session.begin():
         await session.execute(
-            text("INSERT INTO data_keys (id, kek_id, wrapped, purpose, created_at) "
-                 "VALUES ('00112233445566778899aabbccddeeff', 'k', :w, 'x', CURRENT_TIMESTAMP)"),
-            {"w": marker})
+            text(
+                "INSERT INTO data_keys (id, kek_id, wrapped, purpose, created_at) "
+                "VALUES ('00112233445566778899aabbccddeeff', 'k', :w, 'x', CURRENT_TIMESTAMP)"
+            ),
+            {"w": marker},
+        )
     async with sessions() as session, session.begin():
         await session.execute(text("DELETE FROM data_keys WHERE purpose = 'x'"))
     await storage.engine.dispose()

@@ -33,8 +33,9 @@ async def test_given_an_untouched_chain_then_it_verifies(storage: Storage) -> No
 
     assert await _verify(storage) == (5, None, "")
     async with storage.sessions() as session:
-        events = (await session.execute(select(AuditEvent).order_by(AuditEvent.seq))
-                  ).scalars().all()
+        events = (
+            (await session.execute(select(AuditEvent).order_by(AuditEvent.seq))).scalars().all()
+        )
     assert [e.seq for e in events] == [1, 2, 3, 4, 5]
     assert events[0].prev_hash == GENESIS
     assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
@@ -44,8 +45,9 @@ async def test_given_an_untouched_chain_then_it_verifies(storage: Storage) -> No
 async def test_given_an_edited_event_then_verify_names_its_seq(storage: Storage) -> None:
     await _five_events(storage)
     async with storage.sessions() as session, session.begin():
-        await session.execute(text("UPDATE audit_events SET subject = :s WHERE seq = 3"),
-                              {"s": '{"case":"c2","n":3}'})
+        await session.execute(
+            text("UPDATE audit_events SET subject = :s WHERE seq = 3"), {"s": '{"case":"c2","n":3}'}
+        )
 
     events, seq, message = await _verify(storage)
 
@@ -82,8 +84,10 @@ async def test_given_a_deleted_event_and_the_rest_renumbered_then_verify_names_t
     async with storage.sessions() as session, session.begin():
         await session.execute(text("DELETE FROM audit_events WHERE seq = 2"))
         for seq in (3, 4, 5):
-            await session.execute(text("UPDATE audit_events SET seq = :new WHERE seq = :old"),
-                                  {"new": seq - 1, "old": seq})
+            await session.execute(
+                text("UPDATE audit_events SET seq = :new WHERE seq = :old"),
+                {"new": seq - 1, "old": seq},
+            )
 
     assert (await _verify(storage))[:2] == (4, 2)
 
@@ -91,15 +95,25 @@ async def test_given_a_deleted_event_and_the_rest_renumbered_then_verify_names_t
 async def test_given_two_events_swapped_then_verify_names_the_first(storage: Storage) -> None:
     await _five_events(storage)
     async with storage.sessions() as session, session.begin():
-        rows = {row.seq: row for row in (await session.execute(
-            text(f"SELECT seq, {', '.join(COLUMNS)} FROM audit_events "  # noqa: S608 - constants
-                 "WHERE seq IN (2, 3)")
-        )).all()}
+        rows = {
+            row.seq: row
+            for row in (
+                await session.execute(
+                    text(
+                        f"SELECT seq, {', '.join(COLUMNS)} FROM audit_events "  # noqa: S608 - constants
+                        "WHERE seq IN (2, 3)"
+                    )
+                )
+            ).all()
+        }
         for target, source in ((2, 3), (3, 2)):
             await session.execute(
-                text(f"UPDATE audit_events SET {', '.join(f'{c} = :{c}' for c in COLUMNS)} "  # noqa: S608
-                     "WHERE seq = :seq"),
-                {"seq": target, **{c: getattr(rows[source], c) for c in COLUMNS}})
+                text(
+                    f"UPDATE audit_events SET {', '.join(f'{c} = :{c}' for c in COLUMNS)} "  # noqa: S608
+                    "WHERE seq = :seq"
+                ),
+                {"seq": target, **{c: getattr(rows[source], c) for c in COLUMNS}},
+            )
 
     events, seq, message = await _verify(storage)
 
@@ -137,8 +151,11 @@ async def _rows(storage: Storage, *seqs: int) -> dict[int, dict[str, object]]:
         result = await session.execute(
             text(f"SELECT seq, {', '.join(COLUMNS)} FROM audit_events"),  # noqa: S608 - constants
         )
-        return {row.seq: {c: getattr(row, c) for c in COLUMNS} for row in result.all()
-                if row.seq in seqs}
+        return {
+            row.seq: {c: getattr(row, c) for c in COLUMNS}
+            for row in result.all()
+            if row.seq in seqs
+        }
 
 
 async def test_given_the_last_event_swapped_for_one_from_a_forked_chain_then_verify_names_it(
@@ -163,15 +180,19 @@ async def test_given_the_last_event_swapped_for_one_from_a_forked_chain_then_ver
         await session.execute(text("DELETE FROM audit_events WHERE seq > 2"))
         for seq, values in ((3, branches["a"][3]), (4, spliced)):
             await session.execute(
-                text(f"INSERT INTO audit_events (seq, {', '.join(COLUMNS)}) "  # noqa: S608
-                     f"VALUES (:seq, {', '.join(f':{c}' for c in COLUMNS)})"),
-                {"seq": seq, **values})
+                text(
+                    f"INSERT INTO audit_events (seq, {', '.join(COLUMNS)}) "  # noqa: S608
+                    f"VALUES (:seq, {', '.join(f':{c}' for c in COLUMNS)})"
+                ),
+                {"seq": seq, **values},
+            )
 
     assert (await _verify(storage))[:2] == (4, 4)
 
 
 async def test_given_the_newest_events_deleted_then_the_outside_head_names_the_gap(
-    storage: Storage, tmp_path: Path,
+    storage: Storage,
+    tmp_path: Path,
 ) -> None:
     """The chain alone cannot see its tail cut off; the head kept outside the database can."""
     audit = AuditLog(storage.provider.hmac_key(), AuditHead(tmp_path / "audit-head.json"))
@@ -192,7 +213,8 @@ async def test_given_the_newest_events_deleted_then_the_outside_head_names_the_g
 
 
 async def test_given_a_rolled_back_append_then_the_head_is_not_advanced(
-    storage: Storage, tmp_path: Path,
+    storage: Storage,
+    tmp_path: Path,
 ) -> None:
     head = AuditHead(tmp_path / "audit-head.json")
     audit = AuditLog(storage.provider.hmac_key(), head)

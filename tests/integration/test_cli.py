@@ -37,18 +37,26 @@ class Result:
         return [line for line in self.stderr.splitlines() if line.strip()]
 
 
-def casevoice(workdir: Path, *args: str, env: dict[str, str] | None = None,
-              unset: tuple[str, ...] = ()) -> Result:
+def casevoice(
+    workdir: Path, *args: str, env: dict[str, str] | None = None, unset: tuple[str, ...] = ()
+) -> Result:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CASEVOICE_")}
-    environment.update({"CASEVOICE_DATA_DIR": str(workdir / "data"),
-                        "CASEVOICE_BOT_USERNAME": BOT, "COLUMNS": "200"})
+    environment.update(
+        {
+            "CASEVOICE_DATA_DIR": str(workdir / "data"),
+            "CASEVOICE_BOT_USERNAME": BOT,
+            "COLUMNS": "200",
+        }
+    )
     environment.update(env or {})
     for name in unset:
         environment.pop(name, None)
-    command = ([str(CONSOLE_SCRIPT)] if CONSOLE_SCRIPT.exists()
-               else [sys.executable, "-m", "bot.cli"])
-    done = subprocess.run([*command, *args], cwd=workdir, env=environment, capture_output=True,
-                          text=True, timeout=60)
+    command = (
+        [str(CONSOLE_SCRIPT)] if CONSOLE_SCRIPT.exists() else [sys.executable, "-m", "bot.cli"]
+    )
+    done = subprocess.run(
+        [*command, *args], cwd=workdir, env=environment, capture_output=True, text=True, timeout=60
+    )
     return Result(done.returncode, done.stdout, done.stderr)
 
 
@@ -100,12 +108,36 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     outputs["keygen"] = ok(casevoice(workdir, "review", "keygen", "--out", "reviewer.age"))
     recipient = outputs["keygen"].stdout.strip().splitlines()[-1]
     title, label = canary("title"), canary("label")
-    outputs["case"] = ok(casevoice(workdir, "case", "create", REF, "--recipient", recipient,
-                                   "--title", title, "--deadline", "2026-12-31"))
-    outputs["invite"] = ok(casevoice(workdir, "invite", "create", REF, "--role", "family",
-                                     "--label", label, "--json", "--qr", "invite.png"))
-    return World(workdir, recipient, title, label, json.loads(outputs["invite"].stdout),
-                 outputs)
+    outputs["case"] = ok(
+        casevoice(
+            workdir,
+            "case",
+            "create",
+            REF,
+            "--recipient",
+            recipient,
+            "--title",
+            title,
+            "--deadline",
+            "2026-12-31",
+        )
+    )
+    outputs["invite"] = ok(
+        casevoice(
+            workdir,
+            "invite",
+            "create",
+            REF,
+            "--role",
+            "family",
+            "--label",
+            label,
+            "--json",
+            "--qr",
+            "invite.png",
+        )
+    )
+    return World(workdir, recipient, title, label, json.loads(outputs["invite"].stdout), outputs)
 
 
 def test_given_init_then_data_dir_keys_signing_key_and_database_exist(world: World) -> None:
@@ -148,11 +180,13 @@ def test_given_a_case_then_list_and_show_report_it_without_content(world: World)
     shown = ok(casevoice(world.workdir, "case", "show", REF, "--json"))
     summary = json.loads(shown.stdout)
 
-    assert [(c["ref"], c["participants"], c["deadline"]) for c in listed] == \
-        [(REF, 1, "2026-12-31")]
+    assert [(c["ref"], c["participants"], c["deadline"]) for c in listed] == [
+        (REF, 1, "2026-12-31")
+    ]
     assert summary["ref"] == REF and summary["recipients"] == [world.recipient]
-    assert [(p["pseudonym"], p["role"], p["status"]) for p in summary["participants"]] == \
-        [("F-01", "family", "invited")]
+    assert [(p["pseudonym"], p["role"], p["status"]) for p in summary["participants"]] == [
+        ("F-01", "family", "invited")
+    ]
     for output in (shown.stdout, json.dumps(listed)):
         assert world.title not in output and world.label not in output
     plain = ok(casevoice(world.workdir, "case", "show", REF))
@@ -218,40 +252,67 @@ def _refused(result: Result) -> str:
 
 BAD_INPUTS = {
     "unknown case (show)": (["case", "show", "NO-SUCH-CASE"], {}, "NO-SUCH-CASE"),
-    "unknown case (invite)": (["invite", "create", "NO-SUCH-CASE", "--role", "family"], {},
-                              "NO-SUCH-CASE"),
+    "unknown case (invite)": (
+        ["invite", "create", "NO-SUCH-CASE", "--role", "family"],
+        {},
+        "NO-SUCH-CASE",
+    ),
     "bad recipient": (["case", "create", "NEW-1", "--recipient", "notakey"], {}, "recipient"),
-    "secret key as recipient": (["case", "create", "NEW-1", "--recipient", SECRET_KEY], {},
-                                "recipient"),
-    "bad date": (["case", "create", "NEW-1", "--recipient", "{recipient}", "--deadline",
-                  "2026-13-45"], {}, "--deadline"),
+    "secret key as recipient": (
+        ["case", "create", "NEW-1", "--recipient", SECRET_KEY],
+        {},
+        "recipient",
+    ),
+    "bad date": (
+        ["case", "create", "NEW-1", "--recipient", "{recipient}", "--deadline", "2026-13-45"],
+        {},
+        "--deadline",
+    ),
     "bad role": (["invite", "create", REF, "--role", "cousin"], {}, "--role"),
-    "bad expiry": (["invite", "create", REF, "--role", "family", "--expires", "0"], {},
-                   "expires"),
+    "bad expiry": (["invite", "create", REF, "--role", "family", "--expires", "0"], {}, "expires"),
     "duplicate case": (["case", "create", REF, "--recipient", "{recipient}"], {}, REF),
-    "bad case ref": (["case", "create", "bad ref!", "--recipient", "{recipient}"], {},
-                     "case reference"),
-    "secret in bot username": (["invite", "create", REF, "--role", "family"],
-                               {"CASEVOICE_BOT_USERNAME": SECRET_KEY},
-                               "CASEVOICE_BOT_USERNAME"),
-    "secret in another setting": (["case", "create", "NEW-1", "--recipient", "{recipient}"],
-                                  {"CASEVOICE_WHISPER_MODEL": SECRET_KEY},
-                                  "CASEVOICE_WHISPER_MODEL"),
+    "bad case ref": (
+        ["case", "create", "bad ref!", "--recipient", "{recipient}"],
+        {},
+        "case reference",
+    ),
+    "secret in bot username": (
+        ["invite", "create", REF, "--role", "family"],
+        {"CASEVOICE_BOT_USERNAME": SECRET_KEY},
+        "CASEVOICE_BOT_USERNAME",
+    ),
+    "secret in another setting": (
+        ["case", "create", "NEW-1", "--recipient", "{recipient}"],
+        {"CASEVOICE_WHISPER_MODEL": SECRET_KEY},
+        "CASEVOICE_WHISPER_MODEL",
+    ),
     "bad log level": (["case", "list"], {"CASEVOICE_LOG_LEVEL": "LOUD"}, "CASEVOICE_LOG_LEVEL"),
-    "bad telegram api": (["case", "list"], {"CASEVOICE_TELEGRAM_API": "ftp://x"},
-                         "CASEVOICE_TELEGRAM_API"),
-    "bad database url": (["case", "create", "NEW-1", "--recipient", "{recipient}"],
-                         {"CASEVOICE_DATABASE_URL": "mysql://localhost/x"},
-                         "CASEVOICE_DATABASE_URL"),
-    "bad number": (["case", "list"], {"CASEVOICE_WHISPER_THREADS": "many"},
-                   "CASEVOICE_WHISPER_THREADS"),
-    "database unreachable": (["case", "create", "NEW-1", "--recipient", "{recipient}"],
-                             {"CASEVOICE_DATABASE_URL":
-                              "postgresql+asyncpg://postgres@127.0.0.1:1/nothing"},
-                             "CASEVOICE_DATABASE_URL"),
+    "bad telegram api": (
+        ["case", "list"],
+        {"CASEVOICE_TELEGRAM_API": "ftp://x"},
+        "CASEVOICE_TELEGRAM_API",
+    ),
+    "bad database url": (
+        ["case", "create", "NEW-1", "--recipient", "{recipient}"],
+        {"CASEVOICE_DATABASE_URL": "mysql://localhost/x"},
+        "CASEVOICE_DATABASE_URL",
+    ),
+    "bad number": (
+        ["case", "list"],
+        {"CASEVOICE_WHISPER_THREADS": "many"},
+        "CASEVOICE_WHISPER_THREADS",
+    ),
+    "database unreachable": (
+        ["case", "create", "NEW-1", "--recipient", "{recipient}"],
+        {"CASEVOICE_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:1/nothing"},
+        "CASEVOICE_DATABASE_URL",
+    ),
     "missing option": (["invite", "create", REF], {}, "--role"),
-    "not a number": (["invite", "create", REF, "--role", "family", "--expires", "soon"], {},
-                     "--expires"),
+    "not a number": (
+        ["invite", "create", REF, "--role", "family", "--expires", "soon"],
+        {},
+        "--expires",
+    ),
     "unknown command": (["case", "delete-everything"], {}, "delete-everything"),
 }
 
@@ -276,8 +337,17 @@ def test_given_no_bot_username_and_no_token_then_one_clear_line_and_no_invite(
 ) -> None:
     before = state(world.workdir)
 
-    line = _refused(casevoice(world.workdir, "invite", "create", REF, "--role", "family",
-                              unset=("CASEVOICE_BOT_USERNAME",)))
+    line = _refused(
+        casevoice(
+            world.workdir,
+            "invite",
+            "create",
+            REF,
+            "--role",
+            "family",
+            unset=("CASEVOICE_BOT_USERNAME",),
+        )
+    )
 
     assert "CASEVOICE_BOT_USERNAME" in line and "CASEVOICE_BOT_TOKEN" in line
     assert state(world.workdir) == before
@@ -296,9 +366,13 @@ def test_given_the_key_file_deleted_then_commands_fail_closed_and_store_nothing(
     (fresh / "data" / "keys.json").unlink()
     before = state(fresh)
 
-    for args in (["case", "create", "NEW-2", "--recipient", world.recipient, "--title", "x"],
-                 ["invite", "create", REF, "--role", "family", "--label", "y"],
-                 ["case", "show", REF], ["keys", "rotate"], ["audit", "verify"]):
+    for args in (
+        ["case", "create", "NEW-2", "--recipient", world.recipient, "--title", "x"],
+        ["invite", "create", REF, "--role", "family", "--label", "y"],
+        ["case", "show", REF],
+        ["keys", "rotate"],
+        ["audit", "verify"],
+    ):
         line = _refused(casevoice(fresh, *args))
         assert "key file" in line, line
     # init does not paper over the loss with a new key file that cannot read the data.
@@ -324,14 +398,16 @@ def test_given_keys_rotate_then_the_old_kek_is_gone_and_everything_still_decrypt
     db = sqlite3.connect(fresh / "data" / "casevoice.db")
     try:
         case_id, dek_id, title_ct = db.execute(
-            "SELECT id, dek_id, title_ct FROM cases WHERE ref = ?", (REF,)).fetchone()
+            "SELECT id, dek_id, title_ct FROM cases WHERE ref = ?", (REF,)
+        ).fetchone()
         kek_ids = {r[0] for r in db.execute("SELECT kek_id FROM data_keys")}
         wrapped = db.execute("SELECT wrapped FROM data_keys WHERE id = ?", (dek_id,)).fetchone()
     finally:
         db.close()
     assert kek_ids == {rotated["new_kek"]}
     key = unwrap_key(rotated["new_kek"], provider.kek(rotated["new_kek"]), dek_id, wrapped[0])
-    assert FieldCipher.decrypt_text(key, title_ct, FieldRef("cases", case_id, "title")) == \
-        world.title
+    assert (
+        FieldCipher.decrypt_text(key, title_ct, FieldRef("cases", case_id, "title")) == world.title
+    )
     ok(casevoice(fresh, "audit", "verify"))
     assert ok(casevoice(fresh, "case", "show", REF, "--json"))

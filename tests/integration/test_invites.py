@@ -24,8 +24,9 @@ async def _invite(storage: Storage) -> tuple[InviteService, str]:
     return invites, created.code
 
 
-async def _redeem(storage: Storage, invites: InviteService, code: str,
-                  user_id: int) -> Redeemed | None:
+async def _redeem(
+    storage: Storage, invites: InviteService, code: str, user_id: int
+) -> Redeemed | None:
     async with storage.sessions() as session, session.begin():
         return await invites.redeem(session, code, storage.vault.user_hash(user_id))
 
@@ -81,7 +82,8 @@ async def test_given_two_concurrent_redemptions_of_one_code_then_exactly_one_win
 
     for _ in range(3):  # the race is real: give it several chances to go wrong
         results = await asyncio.gather(
-            _redeem(storage, invites, code, 2001), _redeem(storage, invites, code, 2002))
+            _redeem(storage, invites, code, 2001), _redeem(storage, invites, code, 2002)
+        )
         winners = [r for r in results if r is not None]
         assert len(winners) == 1
         async with storage.sessions() as session:
@@ -89,8 +91,15 @@ async def test_given_two_concurrent_redemptions_of_one_code_then_exactly_one_win
             assert participant is not None
             winner_id = 2001 if results[0] is not None else 2002
             assert participant.user_hash == storage.vault.user_hash(winner_id)
-            invite = (await session.execute(select(Invite).where(
-                Invite.code_hash == storage.vault.invite_hash(code)))).scalars().one()
+            invite = (
+                (
+                    await session.execute(
+                        select(Invite).where(Invite.code_hash == storage.vault.invite_hash(code))
+                    )
+                )
+                .scalars()
+                .one()
+            )
             assert invite.redeemed_by_hash == storage.vault.user_hash(winner_id)
         # A fresh invite for the next round.
         _, invites = services(storage)
@@ -137,8 +146,9 @@ async def test_given_an_expired_invite_then_refused(storage: Storage) -> None:
 async def test_given_garbage_codes_then_refused(storage: Storage) -> None:
     invites, code = await _invite(storage)
 
-    for user_id, garbage in enumerate(["", "x", "not a code!", code[:-1], code + "A",
-                                        code.swapcase(), "A" * 65, "🙂" * 5]):
+    for user_id, garbage in enumerate(
+        ["", "x", "not a code!", code[:-1], code + "A", code.swapcase(), "A" * 65, "🙂" * 5]
+    ):
         assert await _redeem(storage, invites, garbage, 4000 + user_id) is None
     assert await _redeem(storage, invites, code, 5000) is not None
 
@@ -166,8 +176,9 @@ async def test_given_the_failure_window_passed_then_the_person_may_try_again(
         assert await _redeem(storage, invites, f"guess{attempt}", 6101) is None
     assert await _redeem(storage, invites, code, 6101) is None
     async with storage.sessions() as session, session.begin():
-        await session.execute(update(RateCounter).values(
-            window_start=utcnow() - timedelta(minutes=16)))
+        await session.execute(
+            update(RateCounter).values(window_start=utcnow() - timedelta(minutes=16))
+        )
 
     assert await _redeem(storage, invites, code, 6101) is not None
 
@@ -178,8 +189,9 @@ async def test_given_concurrent_failed_attempts_by_one_person_then_each_is_count
     """The failure counter is one atomic upsert: simultaneous guesses never collide."""
     invites, _ = await _invite(storage)
 
-    results = await asyncio.gather(*(_redeem(storage, invites, f"guess{n:027d}", 4242)
-                                     for n in range(4)))
+    results = await asyncio.gather(
+        *(_redeem(storage, invites, f"guess{n:027d}", 4242) for n in range(4))
+    )
 
     assert results == [None] * 4
     async with storage.sessions() as session:

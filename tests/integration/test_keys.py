@@ -26,8 +26,14 @@ from tests.integration.scenario import Written, canary, read_answer, write_story
 
 async def _story(storage: Storage, ref: str = "LCSPR-2026-02") -> tuple[Written, str]:
     answer = canary("answer")
-    written = await write_story(storage, ref=ref, title=canary("title"), label=canary("label"),
-                                answer=answer, telegram_user_id=555_000_111)
+    written = await write_story(
+        storage,
+        ref=ref,
+        title=canary("title"),
+        label=canary("label"),
+        answer=answer,
+        telegram_user_id=555_000_111,
+    )
     return written, answer
 
 
@@ -54,18 +60,25 @@ async def test_given_an_interview_key_shredded_then_its_data_is_gone_for_good(
         assert participant is not None and participant.label_ct is not None
         with pytest.raises(KeyShreddedError):  # the label went with the interview's key
             await storage.vault.open_text(
-                session, written.dek_id,
-                FieldRef("participants", participant.id, "label"), participant.label_ct)
+                session,
+                written.dek_id,
+                FieldRef("participants", participant.id, "label"),
+                participant.label_ct,
+            )
         version = (await session.execute(select(AnswerVersion))).scalars().one()
         with pytest.raises(KeyShreddedError):
-            await storage.vault.open_text(session, written.dek_id,
-                                          FieldRef("answer_versions", version.id, "text"),
-                                          version.text_ct)
+            await storage.vault.open_text(
+                session,
+                written.dek_id,
+                FieldRef("answer_versions", version.id, "text"),
+                version.text_ct,
+            )
         case = await session.get(Case, written.case_id)
         assert case is not None and case.title_ct is not None
         # Other keys are untouched: the case title still opens.
-        await storage.vault.open_text(session, case.dek_id,
-                                      FieldRef("cases", case.id, "title"), case.title_ct)
+        await storage.vault.open_text(
+            session, case.dek_id, FieldRef("cases", case.id, "title"), case.title_ct
+        )
     assert written.dek_id in storage.ledger.key_ids()
     ledger_text = storage.ledger.path.read_text()
     assert answer not in ledger_text
@@ -91,8 +104,23 @@ def _backup(url: str, data_dir: Path) -> Path:
     backup = data_dir.parent / "backup.sql"
     database = make_url(url).database
     assert database is not None
-    subprocess.run(["pg_dump", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER,
-                    "--no-password", "-f", str(backup), database], check=True, timeout=60)
+    subprocess.run(
+        [
+            "pg_dump",
+            "-h",
+            PG_HOST,
+            "-p",
+            str(PG_PORT),
+            "-U",
+            PG_USER,
+            "--no-password",
+            "-f",
+            str(backup),
+            database,
+        ],
+        check=True,
+        timeout=60,
+    )
     return backup
 
 
@@ -104,9 +132,27 @@ def _restore_sqlite(backup: Path, data_dir: Path) -> None:
 
 
 def _restore_pg(backup: Path, database: str) -> None:
-    subprocess.run(["psql", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, "-q",
-                    "-v", "ON_ERROR_STOP=1", "-d", database, "-f", str(backup)],
-                   check=True, timeout=60, capture_output=True)
+    subprocess.run(
+        [
+            "psql",
+            "-h",
+            PG_HOST,
+            "-p",
+            str(PG_PORT),
+            "-U",
+            PG_USER,
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            database,
+            "-f",
+            str(backup),
+        ],
+        check=True,
+        timeout=60,
+        capture_output=True,
+    )
 
 
 async def test_given_a_backup_restored_after_shredding_when_reshredded_then_unreadable_again(
@@ -127,12 +173,19 @@ async def test_given_a_backup_restored_after_shredding_when_reshredded_then_unre
         await _check_restore_then_reshred(storage, restored.url, written, answer)
 
 
-async def _check_restore_then_reshred(storage: Storage, url: str, written: Written,
-                                      answer: str) -> None:
+async def _check_restore_then_reshred(
+    storage: Storage, url: str, written: Written, answer: str
+) -> None:
     engine = create_engine(url)
     try:
-        restored = Storage(**{**storage.__dict__, "url": url, "engine": engine,
-                              "sessions": session_factory(engine)})
+        restored = Storage(
+            **{
+                **storage.__dict__,
+                "url": url,
+                "engine": engine,
+                "sessions": session_factory(engine),
+            }
+        )
         # The restored backup brought the destroyed key back: this is what reshred is for.
         assert await read_answer(restored, written) == answer
 
@@ -152,24 +205,35 @@ async def _check_restore_then_reshred(storage: Storage, url: str, written: Writt
         await engine.dispose()
 
 
-async def _everything_opens(storage: Storage, written: Written, answer: str,
-                            provider: FileKeyProvider) -> None:
+async def _everything_opens(
+    storage: Storage, written: Written, answer: str, provider: FileKeyProvider
+) -> None:
     vault = Vault(Keyring(provider))
     async with storage.sessions() as session:
         answer_row = await session.get(Answer, written.answer_id)
         assert answer_row is not None and answer_row.text_ct is not None
-        assert await vault.open_text(session, written.dek_id,
-                                     FieldRef("answers", answer_row.id, "text"),
-                                     answer_row.text_ct) == answer
+        assert (
+            await vault.open_text(
+                session,
+                written.dek_id,
+                FieldRef("answers", answer_row.id, "text"),
+                answer_row.text_ct,
+            )
+            == answer
+        )
         for case in (await session.execute(select(Case))).scalars():
             assert case.title_ct is not None
-            await vault.open_text(session, case.dek_id, FieldRef("cases", case.id, "title"),
-                                  case.title_ct)
+            await vault.open_text(
+                session, case.dek_id, FieldRef("cases", case.id, "title"), case.title_ct
+            )
         for participant in (await session.execute(select(Participant))).scalars():
             assert participant.label_ct is not None
-            await vault.open_text(session, written.dek_id,
-                                  FieldRef("participants", participant.id, "label"),
-                                  participant.label_ct)
+            await vault.open_text(
+                session,
+                written.dek_id,
+                FieldRef("participants", participant.id, "label"),
+                participant.label_ct,
+            )
 
 
 async def test_given_data_when_keks_rotated_then_everything_decrypts_without_the_old_kek(
@@ -180,8 +244,9 @@ async def test_given_data_when_keks_rotated_then_everything_decrypts_without_the
     old_b64 = json.loads((data_dir / "keys.json").read_text())["keks"][old_id]
     hmac_before = storage.provider.hmac_key()
 
-    result = await rotate_keks(FileKeyProvider(data_dir / "keys.json"), storage.sessions,
-                               storage.ledger)
+    result = await rotate_keks(
+        FileKeyProvider(data_dir / "keys.json"), storage.sessions, storage.ledger
+    )
 
     assert result.rewrapped == 2  # the case key and the interview key
     assert result.retired == [old_id]

@@ -92,8 +92,11 @@ def prompt_of(outcome: Outcome) -> str | None:
 
 async def count(c: Container, model: type, *where: Any) -> int:
     async with c.sessions() as session:
-        return int((await session.execute(
-            select(func.count()).select_from(model).where(*where))).scalar_one())
+        return int(
+            (
+                await session.execute(select(func.count()).select_from(model).where(*where))
+            ).scalar_one()
+        )
 
 
 def ledger_ids(store: Path) -> list[str]:
@@ -104,7 +107,8 @@ def ledger_ids(store: Path) -> list[str]:
 
 
 async def test_sealing_is_idempotent_and_erases_the_bots_readable_copy(
-        container: tuple[Container, Path], tmp_path: Path) -> None:
+    container: tuple[Container, Path], tmp_path: Path
+) -> None:
     c, identity = container
     code = (await c.invites.create(CASE, "family")).code
     person = Participant(c, 9001)
@@ -151,7 +155,8 @@ async def test_sealing_is_idempotent_and_erases_the_bots_readable_copy(
 
 
 async def test_evidence_written_but_database_not_updated_is_completed_by_the_sweep(
-        container: tuple[Container, Path]) -> None:
+    container: tuple[Container, Path],
+) -> None:
     c, _identity = container
     sealing = c.conversation.sealing
     assert sealing is not None
@@ -174,8 +179,11 @@ async def test_evidence_written_but_database_not_updated_is_completed_by_the_swe
     assert sorted(ledger_ids(c.settings.evidence_path)) == sorted(ids)
     assert ledger_ids(c.settings.evidence_path)[0] == ids[0]
     async with c.sessions() as session:
-        rows = (await session.execute(select(Statement).where(
-            col(Statement.id).in_(ids)))).scalars().all()
+        rows = (
+            (await session.execute(select(Statement).where(col(Statement.id).in_(ids))))
+            .scalars()
+            .all()
+        )
     assert {r.state for r in rows} == {"sealed"}
     assert next(r for r in rows if r.id == ids[0]).receipt_code == written.receipt_code
     assert await sealing.sweep() == 0

@@ -60,31 +60,59 @@ class Told:
 
 
 async def story(storage: Storage) -> Written:
-    return await write_story(storage, ref=f"LCSPR-Q-{next(_notes)}", title="A review",
-                             label="Mother", answer="typed first", telegram_user_id=1234)
+    return await write_story(
+        storage,
+        ref=f"LCSPR-Q-{next(_notes)}",
+        title="A review",
+        label="Mother",
+        answer="typed first",
+        telegram_user_id=1234,
+    )
 
 
-async def queue_note(storage: Storage, written: Written, data: bytes,
-                     duration: float | None) -> str:
+async def queue_note(
+    storage: Storage, written: Written, data: bytes, duration: float | None
+) -> str:
     """What VoiceService.accept stores: encrypted audio, an empty voice part, its job."""
     async with storage.sessions() as session, session.begin():
         interview = await session.get(Interview, written.redeemed.interview_id)
         assert interview is not None and interview.dek_id is not None
         answer = await AnswerStore(storage.vault).add_part(
-            session, interview, "child-who", "voice", "", source_key=f"msg:{next(_notes)}",
-            versioned=False)
+            session,
+            interview,
+            "child-who",
+            "voice",
+            "",
+            source_key=f"msg:{next(_notes)}",
+            versioned=False,
+        )
         assert answer is not None
-        blob = AudioBlob(interview_id=interview.id, answer_id=answer.id, mime_type="audio/ogg",
-                         duration_s=duration, size=len(data), data_ct=b"")
-        blob.data_ct = await storage.vault.seal(session, interview.dek_id,
-                                                FieldRef("audio_blobs", blob.id, "data"), data)
+        blob = AudioBlob(
+            interview_id=interview.id,
+            answer_id=answer.id,
+            mime_type="audio/ogg",
+            duration_s=duration,
+            size=len(data),
+            data_ct=b"",
+        )
+        blob.data_ct = await storage.vault.seal(
+            session, interview.dek_id, FieldRef("audio_blobs", blob.id, "data"), data
+        )
         session.add(blob)
         await session.flush()
-        job = TranscriptionJob(audio_id=blob.id, answer_id=answer.id,
-                               interview_id=interview.id, duration_s=duration, language="en")
-        job.chat_ct = await storage.vault.seal(session, interview.dek_id,
-                                               FieldRef("transcription_jobs", job.id, "chat"),
-                                               str(CHAT).encode())
+        job = TranscriptionJob(
+            audio_id=blob.id,
+            answer_id=answer.id,
+            interview_id=interview.id,
+            duration_s=duration,
+            language="en",
+        )
+        job.chat_ct = await storage.vault.seal(
+            session,
+            interview.dek_id,
+            FieldRef("transcription_jobs", job.id, "chat"),
+            str(CHAT).encode(),
+        )
         session.add(job)
         return job.id
 
@@ -103,8 +131,10 @@ async def claim(storage: Storage, job_id: str, seconds: float = 20.0) -> bool:
 
 # -- the queue, on both databases -------------------------------------------------------------
 
+
 async def test_a_claim_has_one_winner_and_an_expired_lease_is_claimed_again(
-        storage: Storage) -> None:
+    storage: Storage,
+) -> None:
     # Given a queued job
     job_id = await queue_note(storage, await story(storage), b"not read here", 3.0)
 
@@ -122,8 +152,11 @@ async def test_a_claim_has_one_winner_and_an_expired_lease_is_claimed_again(
 
     # Once the lease has run out (its owner died), the next claim wins; attempts are counted
     async with storage.sessions() as session, session.begin():
-        await session.execute(update(TranscriptionJob).where(
-            col(TranscriptionJob.id) == job_id).values(lease_until=utcnow() - timedelta(seconds=1)))
+        await session.execute(
+            update(TranscriptionJob)
+            .where(col(TranscriptionJob.id) == job_id)
+            .values(lease_until=utcnow() - timedelta(seconds=1))
+        )
         assert job_id in await JobQueue.claimable(session)
     assert await claim(storage, job_id)
     assert (await job_row(storage, job_id)).attempts == 2
@@ -154,26 +187,33 @@ async def test_a_failing_job_is_retried_a_bounded_number_of_times(storage: Stora
 
 
 async def test_the_shortest_note_goes_first_unless_one_has_waited_too_long(
-        storage: Storage) -> None:
+    storage: Storage,
+) -> None:
     written = await story(storage)
     long, short, middle = [await queue_note(storage, written, b"x", d) for d in (100, 5, 30)]
     unknown = await queue_note(storage, written, b"x", None)
     async with storage.sessions() as session, session.begin():
         assert await JobQueue.claimable(session) == [short, middle, long, unknown]
         # A long note queued before the aging limit is not starved by a stream of short ones
-        await session.execute(update(TranscriptionJob).where(
-            col(TranscriptionJob.id) == long).values(
-                created_at=utcnow() - AGING - timedelta(seconds=1)))
+        await session.execute(
+            update(TranscriptionJob)
+            .where(col(TranscriptionJob.id) == long)
+            .values(created_at=utcnow() - AGING - timedelta(seconds=1))
+        )
     async with storage.sessions() as session:
         assert await JobQueue.claimable(session) == [long, short, middle, unknown]
 
 
 # -- the loop with a real worker process (SQLite) ----------------------------------------------
 
+
 @pytest.fixture
 async def pool(storage: Storage) -> AsyncIterator[WorkerPool]:
-    pool = WorkerPool(PoolConfig(model="tiny.en", data_dir=storage.data_dir, workers=1,
-                                 beam_size=1, max_seconds=120.0))
+    pool = WorkerPool(
+        PoolConfig(
+            model="tiny.en", data_dir=storage.data_dir, workers=1, beam_size=1, max_seconds=120.0
+        )
+    )
     await pool.start()
     try:
         yield pool
@@ -181,11 +221,17 @@ async def pool(storage: Storage) -> AsyncIterator[WorkerPool]:
         await pool.close()
 
 
-async def run_until_told(storage: Storage, pool: WorkerPool, told: Told, *,
-                         lease_seconds: float = 20.0, timeout: float = 60.0,  # noqa: ASYNC109
-                         ) -> None:
-    loop = TranscriptionLoop(storage.sessions, storage.vault, pool, told,
-                             poll_seconds=0.1, lease_seconds=lease_seconds)
+async def run_until_told(
+    storage: Storage,
+    pool: WorkerPool,
+    told: Told,
+    *,
+    lease_seconds: float = 20.0,
+    timeout: float = 60.0,  # noqa: ASYNC109
+) -> None:
+    loop = TranscriptionLoop(
+        storage.sessions, storage.vault, pool, told, poll_seconds=0.1, lease_seconds=lease_seconds
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(loop.run(stop))
     try:
@@ -200,7 +246,9 @@ async def versions_of(storage: Storage, answer_id: str) -> list[tuple[str, str, 
     async with storage.sessions() as session:
         rows = await session.execute(
             AnswerVersion.__table__.select().where(  # type: ignore[attr-defined]
-                AnswerVersion.__table__.c.answer_id == answer_id))  # type: ignore[attr-defined]
+                AnswerVersion.__table__.c.answer_id == answer_id
+            )
+        )  # type: ignore[attr-defined]
         return [(r.source, r.author, r.model_id) for r in rows]
 
 
@@ -212,7 +260,8 @@ async def transcripts(storage: Storage) -> list[Transcript]:
 
 @sqlite_only
 async def test_a_note_is_transcribed_stored_encrypted_and_the_person_told(
-        storage: Storage, pool: WorkerPool) -> None:
+    storage: Storage, pool: WorkerPool
+) -> None:
     # Given a stored voice note and its job
     job_id = await queue_note(storage, await story(storage), clip("real_goforward"), 3.0)
     told = Told()
@@ -228,14 +277,16 @@ async def test_a_note_is_transcribed_stored_encrypted_and_the_person_told(
     job = await job_row(storage, job_id)
     assert (job.state, job.attempts, job.notified, job.lease_until) == ("done", 1, True, None)
     assert await versions_of(storage, job.answer_id) == [
-        ("transcript", "transcriber", "whisper-tiny.en-ct2-int8")]
+        ("transcript", "transcriber", "whisper-tiny.en-ct2-int8")
+    ]
     (row,) = await transcripts(storage)
     assert b"forward" not in row.body_ct and b"FORWARD" not in row.body_ct.upper()
 
 
 @sqlite_only
 async def test_a_job_left_by_a_dead_worker_is_taken_over_when_its_short_lease_ends(
-        storage: Storage, pool: WorkerPool) -> None:
+    storage: Storage, pool: WorkerPool
+) -> None:
     # Given a job claimed by a worker that then died (its lease: 2 s, never renewed)
     job_id = await queue_note(storage, await story(storage), clip("real_goforward"), 3.0)
     assert await claim(storage, job_id, seconds=2.0)
@@ -253,7 +304,8 @@ async def test_a_job_left_by_a_dead_worker_is_taken_over_when_its_short_lease_en
 
 @sqlite_only
 async def test_a_running_job_keeps_its_lease_while_it_works(
-        storage: Storage, pool: WorkerPool) -> None:
+    storage: Storage, pool: WorkerPool
+) -> None:
     # Given a 30-second note and a loop whose lease (1 s) is far shorter than the job
     job_id = await queue_note(storage, await story(storage), clip("tts_m1"), 30.0)
     told = Told()
@@ -278,7 +330,8 @@ async def test_a_running_job_keeps_its_lease_while_it_works(
 
 @sqlite_only
 async def test_bad_audio_fails_once_kindly_and_the_audio_is_kept(
-        storage: Storage, pool: WorkerPool) -> None:
+    storage: Storage, pool: WorkerPool
+) -> None:
     job_id = await queue_note(storage, await story(storage), os.urandom(30_000), 3.0)
     told = Told()
     await run_until_told(storage, pool, told)
@@ -297,7 +350,8 @@ async def test_bad_audio_fails_once_kindly_and_the_audio_is_kept(
 
 @sqlite_only
 async def test_too_long_audio_names_the_configured_limit(
-        storage: Storage, pool: WorkerPool) -> None:
+    storage: Storage, pool: WorkerPool
+) -> None:
     with pytest.raises(E.AudioTooLongError) as raised:
         await pool.transcribe(silent_ogg(125), duration=10.0, language="en")
     assert "about 2 minutes" in raised.value.user_message

@@ -17,7 +17,8 @@ def _isolated(clean_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_the_rehearsal_bot_gets_only_rehearsal_settings(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given an operator configured for a real deployment
     monkeypatch.setenv("CASEVOICE_DATABASE_URL", "postgresql+asyncpg://cv@db/real")
     monkeypatch.setenv("CASEVOICE_KEK", "a" * 44)
@@ -58,6 +59,9 @@ def test_a_fresh_rehearsal_keeps_only_the_whisper_model(tmp_path: Path) -> None:
 
 def test_a_second_rehearsal_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:
     root = tmp_path / "rehearsal"
-    with rehearsal_lock(root), pytest.raises(RehearsalError, match="another rehearsal"), \
-            rehearsal_lock(root):
+    with (
+        rehearsal_lock(root),
+        pytest.raises(RehearsalError, match="another rehearsal"),
+        rehearsal_lock(root),
+    ):
         pass

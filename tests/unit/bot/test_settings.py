@@ -28,8 +28,9 @@ def test_given_nothing_set_then_documented_defaults() -> None:
     assert settings.bot_username is None and settings.bot_token is None
 
 
-def test_given_env_and_dotenv_then_both_are_read(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_given_env_and_dotenv_then_both_are_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / ".env").write_text("CASEVOICE_BOT_USERNAME=@from_dotenv_bot\n")
     monkeypatch.setenv("CASEVOICE_DATA_DIR", str(tmp_path / "d"))
     monkeypatch.setenv("CASEVOICE_TELEGRAM_API", "http://127.0.0.1:8081/")
@@ -51,13 +52,16 @@ def test_given_a_bot_token_then_it_never_prints(monkeypatch: pytest.MonkeyPatch)
     assert token not in repr(settings) and token not in str(settings)
 
 
-@pytest.mark.parametrize(("variable", "value"), [
-    ("CASEVOICE_LOG_LEVEL", "LOUD"),
-    ("CASEVOICE_TELEGRAM_API", "api.telegram.org"),
-    ("CASEVOICE_BOT_USERNAME", "not a username"),
-    ("CASEVOICE_WHISPER_THREADS", "0"),
-    ("CASEVOICE_MAX_VOICE_SECONDS", "lots"),
-])
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CASEVOICE_LOG_LEVEL", "LOUD"),
+        ("CASEVOICE_TELEGRAM_API", "api.telegram.org"),
+        ("CASEVOICE_BOT_USERNAME", "not a username"),
+        ("CASEVOICE_WHISPER_THREADS", "0"),
+        ("CASEVOICE_MAX_VOICE_SECONDS", "lots"),
+    ],
+)
 def test_given_a_bad_setting_then_one_line_naming_it(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str
 ) -> None:
@@ -71,10 +75,16 @@ def test_given_a_bad_setting_then_one_line_naming_it(
     assert "\n" not in message
 
 
-@pytest.mark.parametrize("variable", [
-    "CASEVOICE_BOT_USERNAME", "CASEVOICE_WHISPER_MODEL", "CASEVOICE_BOT_TOKEN",
-    "CASEVOICE_DATA_DIR", "CASEVOICE_KEK",
-])
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "CASEVOICE_BOT_USERNAME",
+        "CASEVOICE_WHISPER_MODEL",
+        "CASEVOICE_BOT_TOKEN",
+        "CASEVOICE_DATA_DIR",
+        "CASEVOICE_KEK",
+    ],
+)
 def test_given_an_age_secret_key_in_any_setting_then_refused_by_name(
     monkeypatch: pytest.MonkeyPatch, variable: str
 ) -> None:
@@ -88,4 +98,3 @@ def test_given_an_age_secret_key_in_any_setting_then_refused_by_name(
     assert message.startswith(variable + " ") and "secret key" in message
     assert SECRET_KEY not in message and SECRET_KEY.lower() not in message
     assert "\n" not in message
-

@@ -74,15 +74,21 @@ def typed(text: str) -> AnswerPart:
 
 def voice(heard: str, corrected: str | None = None) -> AnswerPart:
     versions = [
-        AnswerVersion(text=heard, source="transcript", author="transcriber", at=AT,
-                      model_id="faster-whisper-base-int8")
+        AnswerVersion(
+            text=heard,
+            source="transcript",
+            author="transcriber",
+            at=AT,
+            model_id="faster-whisper-base-int8",
+        )
     ]
     if corrected is not None:
         versions.append(
             AnswerVersion(text=corrected, source="correction", author="participant", at=AT)
         )
-    return AnswerPart(kind="voice", text=versions[-1].text, versions=tuple(versions),
-                      received_at=AT)
+    return AnswerPart(
+        kind="voice", text=versions[-1].text, versions=tuple(versions), received_at=AT
+    )
 
 
 def text_answer(prompt_id: str, *texts: str) -> PromptAnswer:
@@ -90,10 +96,20 @@ def text_answer(prompt_id: str, *texts: str) -> PromptAnswer:
 
 
 def consent(take_part: bool = True, quote: bool = True, publish: bool = False) -> ConsentChoices:
-    return ConsentChoices.decide(consent_texts("professional"), take_part=take_part,
-                                 quote=quote, anonymised_publication=publish, at=AT)
+    return ConsentChoices.decide(
+        consent_texts("professional"),
+        take_part=take_part,
+        quote=quote,
+        anonymised_publication=publish,
+        at=AT,
+    )
 
 
 def meta() -> StatementMeta:
-    return StatementMeta(case_id="case-1", participant_id="p-1", interview_id="i-1",
-                         role="health visitor", assembled_at=AT)
+    return StatementMeta(
+        case_id="case-1",
+        participant_id="p-1",
+        interview_id="i-1",
+        role="health visitor",
+        assembled_at=AT,
+    )

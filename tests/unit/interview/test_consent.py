@@ -23,8 +23,13 @@ AUDIENCES: list[Audience] = ["family", "professional"]
 
 def all_messages(audience: Audience, ctx: ConsentContext | None = None) -> list[str]:
     texts = consent_texts(audience, ctx, purpose=builtin_script(audience).intro)
-    return [*texts.intro, *texts.tell_me_more, *(q.text for q in texts.questions),
-            texts.not_now, texts.declined]
+    return [
+        *texts.intro,
+        *texts.tell_me_more,
+        *(q.text for q in texts.questions),
+        texts.not_now,
+        texts.declined,
+    ]
 
 
 @pytest.mark.parametrize("audience", AUDIENCES)
@@ -88,14 +93,22 @@ def test_consent_hash_follows_the_words_shown() -> None:
 def test_choices_record_the_texts_and_refuse_quotes_without_taking_part() -> None:
     texts = consent_texts("family")
 
-    choices = ConsentChoices.decide(texts, take_part=True, quote=False,
-                                    anonymised_publication=True, at=AT)
+    choices = ConsentChoices.decide(
+        texts, take_part=True, quote=False, anonymised_publication=True, at=AT
+    )
     assert choices.consent_hash == texts.hash
     assert ConsentChoices.model_validate_json(choices.model_dump_json()) == choices
 
     with pytest.raises(ConsentError):
-        ConsentChoices.decide(texts, take_part=False, quote=True,
-                              anonymised_publication=False, at=AT)
+        ConsentChoices.decide(
+            texts, take_part=False, quote=True, anonymised_publication=False, at=AT
+        )
     with pytest.raises(ValidationError):
-        ConsentChoices(take_part=False, quote=False, anonymised_publication=True,
-                       consent_ref=texts.ref, consent_hash=texts.hash, decided_at=AT)
+        ConsentChoices(
+            take_part=False,
+            quote=False,
+            anonymised_publication=True,
+            consent_ref=texts.ref,
+            consent_hash=texts.hash,
+            decided_at=AT,
+        )

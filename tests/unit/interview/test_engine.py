@@ -23,7 +23,8 @@ def test_show_if_branches_on_picked_values(small: InterviewScript) -> None:
     assert ids(engine, Progress()) == ["role", "services", "hard_a", "contacts", "last"]
     assert ids(engine, answered(services=["school"]))[:3] == ["role", "services", "school_more"]
     assert ids(engine, answered(services=["police", "school"]))[2:4] == [
-        "school_more", "police_more"
+        "school_more",
+        "police_more",
     ]
     # a skipped choice shows none of its follow-ups
     skipped = Progress(skipped=frozenset({"services"}), choices={"services": ("school",)})
@@ -201,8 +202,9 @@ def test_shipped_scripts_can_be_walked_to_the_end(name: str) -> None:
         assert step.prompt is not None
         pid = step.prompt.id
         picked = {pid: (step.prompt.choices[0].value,)} if step.prompt.choices else {}
-        progress = Progress(answered=progress.answered | {pid},
-                            choices={**progress.choices, **picked})
+        progress = Progress(
+            answered=progress.answered | {pid}, choices={**progress.choices, **picked}
+        )
         step = engine.next(progress, step.cursor)
         seen += 1
     assert seen == len(engine.visible(progress))

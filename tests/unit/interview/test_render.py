@@ -56,8 +56,9 @@ def test_split_text_keeps_every_word_within_the_limit(limit: int) -> None:
 
 
 def test_pack_blocks_joins_small_blocks_and_numbers_parts() -> None:
-    packed = pack_blocks(["a" * 10, "b" * 10, "c" * 10], limit=40,
-                         header=lambda i, n: f"Part {i}/{n}")
+    packed = pack_blocks(
+        ["a" * 10, "b" * 10, "c" * 10], limit=40, header=lambda i, n: f"Part {i}/{n}"
+    )
 
     assert packed == [
         "Part 1/2\n\n" + "a" * 10 + "\n\n" + "b" * 10,

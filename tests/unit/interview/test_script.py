@@ -51,10 +51,13 @@ def test_family_script_never_requires_an_answer_and_asks_for_a_name() -> None:
 def test_hash_is_stable_across_layout_and_comments() -> None:
     # Given the same content written as block YAML with comments, and as one line of flow YAML
     original = builtin_script("professional")
-    reflowed = yaml.safe_dump(original.model_dump(by_alias=True), default_flow_style=True,
-                              width=10_000)
-    commented = Path("interview/scripts/professional.yaml").read_text().replace(
-        "sections:", "# a comment\nsections:   # another\n"
+    reflowed = yaml.safe_dump(
+        original.model_dump(by_alias=True), default_flow_style=True, width=10_000
+    )
+    commented = (
+        Path("interview/scripts/professional.yaml")
+        .read_text()
+        .replace("sections:", "# a comment\nsections:   # another\n")
     )
 
     # Then the hash does not change

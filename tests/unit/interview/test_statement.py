@@ -94,8 +94,11 @@ def test_part_text_must_be_the_latest_version_and_times_utc() -> None:
     with pytest.raises(ValidationError):
         AnswerPart(kind="text", text="b", versions=(version,), received_at=AT)
     with pytest.raises(ValidationError):
-        AnswerVersion(text="a", source="typed", author="participant",
-                      at=datetime(2025, 1, 1, tzinfo=timezone(timedelta(hours=1))))
+        AnswerVersion(
+            text="a",
+            source="typed",
+            author="participant",
+            at=datetime(2025, 1, 1, tzinfo=timezone(timedelta(hours=1))),
+        )
     with pytest.raises(ValidationError):
-        AnswerVersion(text="a", source="typed", author="participant",
-                      at=datetime(2025, 1, 1))  # noqa: DTZ001 - naive on purpose
+        AnswerVersion(text="a", source="typed", author="participant", at=datetime(2025, 1, 1))  # noqa: DTZ001 - naive on purpose

@@ -8,10 +8,18 @@ from interview.services import phrases as P
 from interview.services.voice import spoken_duration, too_big
 
 
-@pytest.mark.parametrize(("seconds", "spoken"), [
-    (600, "10 minutes"), (60, "1 minute"), (90, "90 seconds"), (5, "5 seconds"),
-    (1, "1 second"), (150, "about 2 minutes"), (7200, "120 minutes"),
-])
+@pytest.mark.parametrize(
+    ("seconds", "spoken"),
+    [
+        (600, "10 minutes"),
+        (60, "1 minute"),
+        (90, "90 seconds"),
+        (5, "5 seconds"),
+        (1, "1 second"),
+        (150, "about 2 minutes"),
+        (7200, "120 minutes"),
+    ],
+)
 def test_given_a_limit_then_it_is_spoken_naturally(seconds: float, spoken: str) -> None:
     assert spoken_duration(seconds) == spoken
 

@@ -36,7 +36,8 @@ async def test_the_page_is_served_with_nothing_from_elsewhere(sandbox: RunningSa
 
 
 async def test_config_names_the_person_endpoint_only_when_a_host_set_one(
-        sandbox: RunningSandbox, spec: ApiSpec) -> None:
+    sandbox: RunningSandbox, spec: ApiSpec
+) -> None:
     assert (await get_json(f"{sandbox.url}/rehearse/api/config"))["person_url"] is None
     app = create_app(spec=spec)
     app[PERSON_URL_KEY] = "/rehearse/api/new-person"  # as `casevoice rehearse` does
@@ -46,7 +47,8 @@ async def test_config_names_the_person_endpoint_only_when_a_host_set_one(
 
 
 async def test_the_feed_answers_when_the_bot_sends_edits_or_deletes(
-        sandbox: RunningSandbox, client: SandboxClient, bot: Bot) -> None:
+    sandbox: RunningSandbox, client: SandboxClient, bot: Bot
+) -> None:
     # Given a person who wrote to the bot
     await client.send_text(USER, "hello")
     feed = f"{sandbox.url}/rehearse/api/chats/{USER}"
@@ -56,16 +58,23 @@ async def test_the_feed_answers_when_the_bot_sends_edits_or_deletes(
     # When the bot answers with a button while the page waits
     waiting = asyncio.create_task(get_json(f"{feed}?since={first['version']}&timeout=10"))
     await asyncio.sleep(0.1)
-    keyboard = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-        text="Yes", callback_data="y"), InlineKeyboardButton(text="No", callback_data="n")]])
+    keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text="Yes", callback_data="y"),
+                InlineKeyboardButton(text="No", callback_data="n"),
+            ]
+        ]
+    )
     sent = await bot.send_message(USER, "Ready?", reply_markup=keyboard)
     second = await asyncio.wait_for(waiting, 5)
 
     # Then the feed shows it, with its buttons in rows; an edit and a deletion show too
     message = second["messages"][-1]  # type: ignore[index]
     assert message["text"] == "Ready?" and message["from_bot"]
-    assert message["buttons"] == [[{"text": "Yes", "data": "y", "url": None},
-                                   {"text": "No", "data": "n", "url": None}]]
+    assert message["buttons"] == [
+        [{"text": "Yes", "data": "y", "url": None}, {"text": "No", "data": "n", "url": None}]
+    ]
     await bot.edit_message_text("Ready now?", chat_id=USER, message_id=sent.message_id)
     third = await get_json(f"{feed}?since={second['version']}&timeout=5")
     assert third["messages"][-1]["edits"] == 1  # type: ignore[index]

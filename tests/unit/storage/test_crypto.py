@@ -58,12 +58,15 @@ def test_given_any_single_bit_flipped_when_opened_then_decryption_error(key: Dat
                 FieldCipher.decrypt(key, bytes(tampered), REF)
 
 
-@pytest.mark.parametrize("other", [
-    FieldRef("answers", "b" * 32, "text"),          # another record
-    FieldRef("answers", "a" * 32, "note"),          # another field
-    FieldRef("answer_versions", "a" * 32, "text"),  # another table
-    FieldRef("answers", "a" * 31, "text"),          # a truncated id
-])
+@pytest.mark.parametrize(
+    "other",
+    [
+        FieldRef("answers", "b" * 32, "text"),  # another record
+        FieldRef("answers", "a" * 32, "note"),  # another field
+        FieldRef("answer_versions", "a" * 32, "text"),  # another table
+        FieldRef("answers", "a" * 31, "text"),  # a truncated id
+    ],
+)
 def test_given_a_ciphertext_moved_elsewhere_when_opened_then_decryption_error(
     key: DataKey, other: FieldRef
 ) -> None:
@@ -73,10 +76,15 @@ def test_given_a_ciphertext_moved_elsewhere_when_opened_then_decryption_error(
         FieldCipher.decrypt(key, sealed, other)
 
 
-@pytest.mark.parametrize(("table", "record_id", "field"), [
-    ("answers|x", "a", "text"), ("answers", "a|b", "text"), ("answers", "a", ""),
-    ("", "a", "text"),
-])
+@pytest.mark.parametrize(
+    ("table", "record_id", "field"),
+    [
+        ("answers|x", "a", "text"),
+        ("answers", "a|b", "text"),
+        ("answers", "a", ""),
+        ("", "a", "text"),
+    ],
+)
 def test_given_an_address_part_that_could_shift_into_another_then_refused(
     table: str, record_id: str, field: str
 ) -> None:
@@ -97,13 +105,16 @@ def test_given_another_data_key_when_opened_then_decryption_error(key: DataKey) 
         FieldCipher.decrypt(impostor, sealed, REF)
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda c: b"XVF" + c[3:],                   # wrong magic
-    lambda c: c[:3] + bytes([2]) + c[4:],       # unknown version
-    lambda c: c[:3] + bytes([0]) + c[4:],       # version 0
-    lambda c: c[:HEADER_LEN + 5],               # truncated
-    lambda c: b"",                              # empty
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda c: b"XVF" + c[3:],  # wrong magic
+        lambda c: c[:3] + bytes([2]) + c[4:],  # unknown version
+        lambda c: c[:3] + bytes([0]) + c[4:],  # version 0
+        lambda c: c[: HEADER_LEN + 5],  # truncated
+        lambda c: b"",  # empty
+    ],
+)
 def test_given_a_bad_header_when_opened_then_decryption_error(key: DataKey, mangle: object) -> None:
     sealed = FieldCipher.encrypt_text(key, TEXT, REF)
     bad = mangle(sealed)  # type: ignore[operator]

@@ -140,14 +140,17 @@ def test_given_env_keys_with_a_previous_kek_then_both_are_available() -> None:
     assert during.kek(old_id) == old
 
 
-@pytest.mark.parametrize(("kek", "hmac_key", "previous", "variable"), [
-    ("not base64!!", _b64(b"h" * 32), None, "CASEVOICE_KEK"),
-    (_b64(b"k" * 16), _b64(b"h" * 32), None, "CASEVOICE_KEK"),
-    (_b64(b"k" * 32), "%%%", None, "CASEVOICE_HMAC_KEY"),
-    (_b64(b"k" * 32), _b64(b"h" * 33), None, "CASEVOICE_HMAC_KEY"),
-    (_b64(b"k" * 32), _b64(b"h" * 32), _b64(b"p" * 8), "CASEVOICE_KEK_PREVIOUS"),
-    ("", _b64(b"h" * 32), None, "CASEVOICE_KEK"),
-])
+@pytest.mark.parametrize(
+    ("kek", "hmac_key", "previous", "variable"),
+    [
+        ("not base64!!", _b64(b"h" * 32), None, "CASEVOICE_KEK"),
+        (_b64(b"k" * 16), _b64(b"h" * 32), None, "CASEVOICE_KEK"),
+        (_b64(b"k" * 32), "%%%", None, "CASEVOICE_HMAC_KEY"),
+        (_b64(b"k" * 32), _b64(b"h" * 33), None, "CASEVOICE_HMAC_KEY"),
+        (_b64(b"k" * 32), _b64(b"h" * 32), _b64(b"p" * 8), "CASEVOICE_KEK_PREVIOUS"),
+        ("", _b64(b"h" * 32), None, "CASEVOICE_KEK"),
+    ],
+)
 def test_given_a_bad_env_key_then_configuration_error_naming_the_variable(
     kek: str, hmac_key: str, previous: str | None, variable: str
 ) -> None:
