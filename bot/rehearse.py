@@ -78,7 +78,7 @@ def rehearsal_settings(base: Settings, root: Path, whisper_model: str | None) ->
     return load_settings(
         data_dir=root, database_url=sqlite_url(root / "casevoice.db"), key_file=root / "keys.json",
         signing_key_file=root / "signing-key.pem", evidence_store=root / "evidence",
-        kek=None, kek_previous=None, hmac_key=None, redis_url=None,
+        kek=None, kek_previous=None, hmac_key=None,
         bot_token=TOKEN, bot_username=DEFAULT_BOT_USERNAME,
         whisper_model=whisper_model or base.whisper_model,
         whisper_threads=base.whisper_threads,

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
@@ -76,7 +75,6 @@ class UpdateRunner:
         self._lane_tasks: dict[str, asyncio.Task[None]] = {}
         self._queued: set[int] = set()
         self._in_memory: dict[int, Update] = {}
-        self._background: set[asyncio.Task[Any]] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
         await self._recover()

@@ -47,7 +47,6 @@ class Settings(BaseSettings):
     transcription_workers: int = Field(default=2, ge=0, le=64)
     max_voice_seconds: int = Field(default=600, ge=5, le=7200)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    redis_url: str | None = None
 
     @model_validator(mode="before")
     @classmethod

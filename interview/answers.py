@@ -41,10 +41,6 @@ class AnswerPart(_Frozen):
         return self
 
     @property
-    def transcribed(self) -> bool:
-        return any(v.source == "transcript" for v in self.versions)
-
-    @property
     def corrected(self) -> bool:
         return any(v.source == "correction" for v in self.versions)
 

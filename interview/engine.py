@@ -2,8 +2,8 @@
 
 Pure and deterministic, no I/O. The service passes in the script, the participant's ``Progress``
 (which prompts are answered or skipped and the values picked for choice prompts, derived from
-stored answers) and the ``Cursor`` kept in FSM storage. The cursor is a pointer only: the current
-prompt id and the ids of prompts already shown, never answer text.
+stored answers) and the ``Cursor`` kept on the interview row (in its ``Position``). The cursor is
+a pointer only: the current prompt id and the ids of prompts already shown, never answer text.
 
 Rules:
 
@@ -13,7 +13,7 @@ Rules:
   current one, else to the first open prompt anywhere, else to the read-back (``prompt_id`` None).
   The same rule serves a normal run, a return after Back, and an edit jumped to from read-back:
   a changed choice that reveals new prompts leads into them, one that hides prompts leaves their
-  answers out of the statement (see ``hidden_answers``).
+  answers out of the statement (which takes only ``visible`` prompts).
 * ``back`` goes to the previous visible prompt in script order (from read-back: the last one).
 * A section's ``content_note`` comes with the first prompt of that section the participant sees.
 """
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -50,19 +49,12 @@ class Progress:
 
 
 class Cursor(BaseModel):
-    """The FSM pointer: current prompt (``None`` = at read-back) and prompts already shown."""
+    """The pointer: current prompt (``None`` = at read-back) and prompts already shown."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     prompt_id: str | None
     visited: tuple[str, ...] = ()
-
-    def to_state(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
-
-    @classmethod
-    def from_state(cls, data: Mapping[str, Any]) -> Cursor:
-        return cls.model_validate(dict(data))
 
 
 @dataclass(frozen=True)
@@ -108,14 +100,6 @@ class InterviewEngine:
 
     def open_prompts(self, progress: Progress) -> list[Prompt]:
         return [p for p in self.visible(progress) if not progress.closed(p.id)]
-
-    def is_finished(self, progress: Progress) -> bool:
-        return not self.open_prompts(progress)
-
-    def hidden_answers(self, progress: Progress) -> frozenset[str]:
-        """Answered or skipped prompts that the current choices hide: left out of the statement."""
-        shown = {p.id for p in self.visible(progress)}
-        return frozenset((progress.answered | progress.skipped) - shown)
 
     def resume(self, progress: Progress, cursor: Cursor | None = None) -> Step:
         """Start, or come back after a pause or restart, at the same prompt when still sensible."""

@@ -116,12 +116,6 @@ class InterviewScript(_Strict):
                 return p
         raise KeyError(prompt_id)
 
-    def section_of(self, prompt_id: str) -> Section:
-        for s in self.sections:
-            if any(p.id == prompt_id for p in s.prompts):
-                return s
-        raise KeyError(prompt_id)
-
     @cached_property
     def content_hash(self) -> str:
         """SHA-256 of the validated script's canonical JSON: layout and comments don't count."""

@@ -66,7 +66,7 @@ def _on_sqlite_begin(connection: Any) -> None:
 _WRITE_GATES: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(url: str) -> AsyncEngine:
     """An async engine for a ``sqlite+aiosqlite`` or ``postgresql+asyncpg`` URL."""
     try:
         parsed = make_url(url)
@@ -78,7 +78,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             parsed = parsed.set(drivername="sqlite+aiosqlite")
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(parsed, echo=echo, connect_args={"timeout": 30})
+        engine = create_async_engine(parsed, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
         _WRITE_GATES[engine.sync_engine] = asyncio.Lock()
@@ -86,7 +86,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if backend == "postgresql":
         if parsed.drivername != "postgresql+asyncpg":
             parsed = parsed.set(drivername="postgresql+asyncpg")
-        return create_async_engine(parsed, echo=echo, pool_pre_ping=True, pool_size=10)
+        return create_async_engine(parsed, pool_pre_ping=True, pool_size=10)
     raise ConfigurationError(
         f"CASEVOICE_DATABASE_URL: unsupported database {backend!r} (use SQLite or PostgreSQL)"
     )
@@ -127,9 +127,6 @@ async def reading(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[A
         yield session
 
 
-transaction = writing
-
-
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -138,18 +135,6 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def _run_alembic(url: str, action: str, revision: str) -> None:
-    config = alembic_config(url)
-    if action == "upgrade":
-        command.upgrade(config, revision)
-    else:
-        command.downgrade(config, revision)
-
-
 async def migrate(url: str, revision: str = "head") -> None:
     """Bring the schema to ``revision``. Alembic's async env runs its own loop: use a thread."""
-    await asyncio.to_thread(_run_alembic, url, "upgrade", revision)
-
-
-async def downgrade(url: str, revision: str) -> None:
-    await asyncio.to_thread(_run_alembic, url, "downgrade", revision)
+    await asyncio.to_thread(command.upgrade, alembic_config(url), revision)

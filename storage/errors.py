@@ -19,22 +19,6 @@ class ConfigurationError(CaseVoiceError):
     user_message = "CaseVoice is not configured correctly."
 
 
-class StorageError(CaseVoiceError):
-    """The database or a file store failed; nothing was half-written."""
-
-
-class NotFoundError(StorageError):
-    """A record that should exist does not."""
-
-    user_message = "That could not be found."
-
-
-class ConflictError(StorageError):
-    """The change clashes with the current state (already exists, already used)."""
-
-    user_message = "That has already been done."
-
-
 class CryptoError(CaseVoiceError):
     """Encryption at rest failed. Always fail closed."""
 

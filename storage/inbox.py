@@ -141,14 +141,6 @@ class Inbox:
             .values(state=state, payload_ct=None, key_id=None, handled_at=utcnow())
         )
 
-    async def count_attempt(self, session: AsyncSession, update_id: int) -> int:
-        row = await session.get(InboxUpdate, update_id)
-        if row is None:
-            return MAX_ATTEMPTS
-        row.attempts += 1
-        session.add(row)
-        return row.attempts
-
     async def tidy(self, session: AsyncSession) -> int:
         """Forget long-handled updates and shred inbox keys nothing pending needs."""
         await session.execute(

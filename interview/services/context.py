@@ -13,8 +13,6 @@ from interview.script import InterviewScript
 from interview.services.scripts import ScriptCatalog
 from storage.tables import Case, Interview, Participant, utcnow
 
-ACTIVE_STATES = ("intro", "consent", "interview", "paused", "readback", "declined")
-
 
 class Position(BaseModel):
     """The interview's pointer, kept on the interview row: ids and flags, never content."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from interview.services import phrases as P
@@ -167,13 +167,6 @@ class VoiceService:
     @staticmethod
     async def pending(session: AsyncSession, ctx: Ctx) -> bool:
         return await JobQueue.pending_for(session, ctx.interview.id) > 0
-
-    @staticmethod
-    async def jobs_of(session: AsyncSession, interview_id: str) -> list[TranscriptionJob]:
-        rows = await session.execute(
-            select(TranscriptionJob).where(col(TranscriptionJob.interview_id) == interview_id)
-        )
-        return list(rows.scalars())
 
 
 def heard_say(answer_id: str, text: str) -> Say:

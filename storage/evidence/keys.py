@@ -203,7 +203,3 @@ def load_identities(path: Path) -> list[Any]:
     if not identities:
         raise IdentityFileError(f"identity file {path} holds no AGE-SECRET-KEY-1 line")
     return identities
-
-
-def identity_recipients(identities: Iterable[Any]) -> list[str]:
-    return [str(identity.to_public()) for identity in identities]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -12,9 +14,14 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import storage.tables  # noqa: F401 - registers every table on SQLModel.metadata
-from storage.db import alembic_config, create_engine, downgrade, migrate
+from storage.db import alembic_config, create_engine, migrate
 
 APP_TABLES = {table.name for table in SQLModel.metadata.sorted_tables}
+
+
+async def downgrade(url: str, revision: str) -> None:
+    """Only the tests go down: the product upgrades (``storage.db.migrate``)."""
+    await asyncio.to_thread(command.downgrade, alembic_config(url), revision)
 
 
 async def _tables(url: str) -> set[str]:

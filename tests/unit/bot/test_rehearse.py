@@ -35,7 +35,7 @@ def test_the_rehearsal_bot_gets_only_rehearsal_settings(
     # Then everything points into the rehearsal folder and at the sandbox
     assert settings.db_url == f"sqlite+aiosqlite:///{root / 'casevoice.db'}"
     assert settings.key_path == root / "keys.json" and settings.kek is None
-    assert settings.evidence_path == root / "evidence" and settings.redis_url is None
+    assert settings.evidence_path == root / "evidence"
     assert env["CASEVOICE_DATABASE_URL"] == settings.db_url
     assert env["CASEVOICE_TELEGRAM_API"] == "http://127.0.0.1:9999"
     assert env["CASEVOICE_BOT_TOKEN"] == TOKEN
