@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from io import BytesIO
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from bot.telegram_info import resolve_bot_username
 from interview.script import load_script
 from interview.services.cases import ROLES, CaseScriptInput
 from storage.errors import CaseVoiceError
+from storage.files import atomic_write
 
 case_app = typer.Typer(help="Cases (one review each).", no_args_is_help=True)
 invite_app = typer.Typer(help="Single-use invite links.", no_args_is_help=True)
@@ -171,10 +173,12 @@ def case_show(ref: str, json_output: JsonOpt = False) -> None:
 
 
 def _write_qr(link: str, path: Path) -> None:
+    """The QR code carries the invite code, a secret: written whole, readable by the owner only."""
     import qrcode
 
-    image = qrcode.make(link)
-    image.save(path)
+    png = BytesIO()
+    qrcode.make(link).save(png, format="PNG")
+    atomic_write(path, png.getvalue())
 
 
 @invite_app.command("create")

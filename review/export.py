@@ -15,8 +15,8 @@ from typing import Any
 
 from storage.evidence.common import FORMAT_VERSION, canonical_json, check_ref
 from storage.evidence.errors import EvidenceError
-from storage.evidence.fsutil import atomic_write, ensure_dir
 from storage.evidence.package import check_file_name
+from storage.files import atomic_write, ensure_dir
 
 INDEX_JSON = "index.json"
 INDEX_MD = "index.md"

@@ -7,12 +7,13 @@ the chain at a point ``verify`` names; someone with only the database cannot re-
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import logging
-import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.crypto import derive_key
+from storage.files import atomic_write
 from storage.tables import AuditEvent, utcnow
 
 GENESIS = "0" * 64
@@ -56,21 +58,38 @@ def _canonical(seq: int, at: datetime, actor: str, action: str, subject: str) ->
 class AuditHead:
     """The newest event's seq and hash, kept outside the database (the chain alone cannot show
     that its newest events were deleted). Written after each commit; a head that runs ahead of
-    the database means events were removed."""
+    the database means events were removed.
+
+    The commit hook runs on the event loop, and a durable write waits for two fsyncs: so
+    ``record`` hands the write to one thread of its own (writes stay in commit order), and
+    ``read`` first waits for the writes handed over so far.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="casevoice-audit-head")
+
+    def record(self, seq: int, digest: str) -> None:
+        """Write the head soon, off the caller's thread (a failure is logged, never raised)."""
+        self._writer.submit(self._write_logged, seq, digest)
+
+    def _write_logged(self, seq: int, digest: str) -> None:
+        try:
+            self.write(seq, digest)
+        except OSError:
+            logging.getLogger(__name__).warning("could not record the audit head")
 
     def write(self, seq: int, digest: str) -> None:
-        current = self.read()
+        current = self._read_file()
         if current is not None and current[0] >= seq:
             return  # a concurrent writer already recorded a newer head
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"seq": seq, "hash": digest}))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
+        atomic_write(self.path, json.dumps({"seq": seq, "hash": digest}).encode())
 
     def read(self) -> tuple[int, str] | None:
+        self._writer.submit(lambda: None).result()  # the heads recorded so far are written
+        return self._read_file()
+
+    def _read_file(self) -> tuple[int, str] | None:
         try:
             data = json.loads(self.path.read_text())
             return int(data["seq"]), str(data["hash"])
@@ -128,10 +147,7 @@ class AuditLog:
             event_seq, event_hash = event.seq, event.hash
 
             def record(_session: object) -> None:
-                try:
-                    head.write(event_seq, event_hash)
-                except OSError:
-                    logging.getLogger(__name__).warning("could not record the audit head")
+                head.record(event_seq, event_hash)
 
             sa_event.listen(session.sync_session, "after_commit", record, once=True)
         return event
@@ -165,7 +181,8 @@ class AuditLog:
                 )
             prev = event.hash
             expected_seq += 1
-        recorded = self.head.read() if self.head is not None else None
+        # read() may wait for a head write (fsync): off the event loop.
+        recorded = await asyncio.to_thread(self.head.read) if self.head is not None else None
         if recorded is not None:
             seq, digest = recorded
             if seq > len(events):

@@ -15,14 +15,13 @@ import base64
 import binascii
 import hashlib
 import json
-import os
 import secrets
-import tempfile
 from pathlib import Path
 from typing import Protocol
 
 from storage.crypto import KEY_LEN
 from storage.errors import ConfigurationError, KeyUnavailableError
+from storage.files import atomic_write
 
 KEYFILE_FORMAT = "casevoice-keys"
 
@@ -55,27 +54,6 @@ def _unb64(text: str, what: str) -> bytes:
     return raw
 
 
-def _atomic_write_private(path: Path, data: bytes) -> None:
-    """Write a secret file whole or not at all, readable by the owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=".keys-", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 class FileKeyProvider:
     """KEKs and the HMAC key in a 0600 JSON file. Supports rotation."""
 
@@ -100,7 +78,7 @@ class FileKeyProvider:
             "retired": [],
             "hmac_key": _b64(secrets.token_bytes(KEY_LEN)),
         }
-        _atomic_write_private(path, json.dumps(data, indent=2).encode())
+        atomic_write(path, json.dumps(data, indent=2).encode())  # 0600: secrets
         return cls(path)
 
     def add_kek(self) -> str:
@@ -169,7 +147,7 @@ class FileKeyProvider:
         return data
 
     def _save(self, data: dict[str, object]) -> None:
-        _atomic_write_private(self.path, json.dumps(data, indent=2).encode())
+        atomic_write(self.path, json.dumps(data, indent=2).encode())
         self._data, self._stamp = None, None  # re-read (and re-stamp) on next use
 
     @staticmethod

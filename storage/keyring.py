@@ -10,7 +10,6 @@ so that restoring an old database backup can be followed by ``casevoice keys res
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, cast
@@ -21,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.crypto import DataKey, unwrap_key, wrap_key
 from storage.errors import KeyShreddedError
+from storage.files import append_durably
 from storage.keyfile import KeyProvider
 from storage.tables import DataKeyRow, ShreddedKey, utcnow
 
@@ -35,15 +35,8 @@ class ShredLedger:
 
     def append(self, key_ids: Iterable[str], reason: str) -> None:
         lines = "".join(f"{key_id}\t{reason}\t{utcnow().isoformat()}\n" for key_id in key_ids)
-        if not lines:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.write(fd, lines.encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        if lines:
+            append_durably(self.path, lines.encode())
 
     def key_ids(self) -> set[str]:
         if not self.path.exists():

@@ -6,9 +6,9 @@ import base64
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
+
+from storage.files import atomic_write
 
 CHUNK = 1 << 20
 
@@ -65,11 +65,4 @@ def _load(cache_file: Path) -> dict[str, object]:
 
 
 def _store(cache_file: Path, cache: dict[str, object]) -> None:
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".checksums.", dir=cache_file.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(cache, fh, indent=1, sort_keys=True)
-        os.replace(tmp_name, cache_file)
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
+    atomic_write(cache_file, json.dumps(cache, indent=1, sort_keys=True).encode("utf-8"))

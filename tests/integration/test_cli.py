@@ -201,6 +201,8 @@ def test_given_an_invite_then_json_link_code_and_qr_png(world: World) -> None:
     assert world.invite["case"] == REF and world.invite["role"] == "family"
     png = (world.workdir / "invite.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 200
+    # The QR code carries the invite code: for its owner's eyes only.
+    assert stat.S_IMODE((world.workdir / "invite.png").stat().st_mode) == 0o600
     # Only a keyed hash of the code is stored.
     db = sqlite3.connect(world.workdir / "data" / "casevoice.db")
     try:
