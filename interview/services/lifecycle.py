@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,7 +16,8 @@ from interview.services.context import Ctx
 from interview.statement import Statement, StatementMeta, assemble_statement
 from storage.audit import AuditLog
 from storage.crypto import FieldRef
-from storage.tables import Answer, AudioBlob, ConsentRecord, utcnow
+from storage.erasure import erase_interview
+from storage.tables import ConsentRecord, utcnow
 from storage.tables import Statement as StatementRow
 from storage.vault import Vault
 
@@ -145,30 +145,16 @@ class Lifecycle:
         return ctx.case.withdraw_until is not None and today > ctx.case.withdraw_until
 
     async def erase(self, session: AsyncSession, ctx: Ctx, *, reason: str) -> None:
-        """Crypto-shred the interview's data key and delete its content rows."""
-        if ctx.interview.dek_id is not None:
-            await self.vault.keyring.shred(session, [ctx.interview.dek_id], reason)
-        await session.execute(
-            delete(AudioBlob).where(col(AudioBlob.interview_id) == ctx.interview.id)
-        )
-        await session.execute(delete(Answer).where(col(Answer.interview_id) == ctx.interview.id))
-        statements = (
-            (
-                await session.execute(
-                    select(StatementRow).where(col(StatementRow.interview_id) == ctx.interview.id)
-                )
-            )
-            .scalars()
-            .all()
+        """Crypto-shred the interview's data key and delete its content rows; a statement not
+        yet with the reviewer is withdrawn with it."""
+        statements = await erase_interview(
+            session, self.vault.keyring, ctx.interview, ctx.participant, reason
         )
         for statement in statements:
-            statement.body_ct = None
             if statement.state != "sealed":
                 statement.state = "withdrawn"
                 statement.withdrawn_at = utcnow()
-            session.add(statement)
-        ctx.interview.dek_id = None
-        ctx.participant.label_ct = None
+                session.add(statement)
         ctx.pos = type(ctx.pos)()
 
     async def withdraw(self, session: AsyncSession, ctx: Ctx) -> None:

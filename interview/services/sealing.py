@@ -13,7 +13,6 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,6 +22,7 @@ from interview.statement import Statement
 from storage.audit import AuditLog
 from storage.crypto import FieldRef
 from storage.db import reading, writing
+from storage.erasure import erase_interview
 from storage.evidence import EvidenceWriter, StatementBundle
 from storage.tables import (
     Answer,
@@ -186,17 +186,8 @@ class SealingService:
         case = await session.get(Case, interview.case_id) if interview else None
         if interview is None or case is None or case.retention != "erase-after-sealing":
             return
-        if interview.dek_id is not None:
-            await self.vault.keyring.shred(session, [interview.dek_id], "sealed")
-        await session.execute(delete(AudioBlob).where(col(AudioBlob.interview_id) == interview_id))
-        await session.execute(delete(Answer).where(col(Answer.interview_id) == interview_id))
         participant = await session.get(Participant, interview.participant_id)
-        if participant is not None:
-            participant.label_ct = None
-            session.add(participant)
-        interview.dek_id = None
-        interview.position = None
-        session.add(interview)
+        await erase_interview(session, self.vault.keyring, interview, participant, "sealed")
 
     async def withdraw(self, session: AsyncSession, statement: StatementRow) -> None:
         """A signed withdrawal notice in the store and ledger (in the caller's transaction)."""
