@@ -10,11 +10,9 @@ from pathlib import Path
 
 from storage.files import atomic_write
 
-CHUNK = 1 << 20
-
 
 def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks."""
+    """Hex SHA-256 of a file."""
     return _digest(path).hexdigest()
 
 
@@ -49,11 +47,8 @@ def cached_sha256(path: Path, cache_file: Path) -> str:
 
 
 def _digest(path: Path) -> hashlib._Hash:
-    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest
+        return hashlib.file_digest(fh, "sha256")
 
 
 def _load(cache_file: Path) -> dict[str, object]:

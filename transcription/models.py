@@ -22,10 +22,11 @@ from importlib import metadata, resources
 from pathlib import Path
 
 from storage.files import atomic_file
-from transcription.checksums import CHUNK, cached_sha256, record_sha256
+from transcription.checksums import cached_sha256, record_sha256
 from transcription.errors import ModelChecksumError, ModelError
 
 logger = logging.getLogger(__name__)
+CHUNK = 1 << 20  # model files are copied and hashed a MiB at a time
 
 # DEFAULT_MODEL: base (multilingual), beam 5 — confirmed by measurement.
 # `bench/transcription.py --models base tiny.en --beams 5 1 --repeat 2 --language en`, int8,
