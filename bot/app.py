@@ -97,6 +97,12 @@ async def run_transcription(
         await pool.close()
 
 
+def first_error(group: BaseExceptionGroup[Exception]) -> Exception:
+    """The first failure in a task group: the one error the command line reports."""
+    first = group.exceptions[0]
+    return first_error(first) if isinstance(first, BaseExceptionGroup) else first
+
+
 def stop_on_signals(stop: asyncio.Event | None) -> asyncio.Event:
     """The event a runner waits on; SIGINT and SIGTERM set it for a clean shutdown."""
     stop = stop or asyncio.Event()
@@ -136,23 +142,20 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
             max_voice_seconds=settings.max_voice_seconds,
         )
         runner = UpdateRunner(bot, dp, container.sessions, container.inbox, container.vault)
-        tasks = [
-            asyncio.create_task(runner.run(stop), name="updates"),
-            asyncio.create_task(seal_sweeper(container, stop), name="sealing"),
-        ]
-        if settings.transcription_workers > 0:
-            tasks.append(
-                asyncio.create_task(
-                    run_transcription(settings, container, bot, stop), name="transcription"
-                )
-            )
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for task in done:
-            if task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
+        # The parts live and die together: a part that fails cancels the others (an update
+        # cut short is rolled back and handled again at the next start).
+        try:
+            async with asyncio.TaskGroup() as parts:
+                parts.create_task(runner.run(stop), name="updates")
+                parts.create_task(seal_sweeper(container, stop), name="sealing")
+                if settings.transcription_workers > 0:
+                    parts.create_task(
+                        run_transcription(settings, container, bot, stop), name="transcription"
+                    )
+        except ExceptionGroup as failed:
+            raise first_error(failed) from None
     finally:
+        stop.set()
         await bot.session.close()
         await container.aclose()
         log.info("bot stopped")

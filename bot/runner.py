@@ -75,8 +75,22 @@ class UpdateRunner:
         self._lane_tasks: dict[str, asyncio.Task[None]] = {}
         self._queued: set[int] = set()
         self._in_memory: dict[int, Update] = {}
+        self._group: asyncio.TaskGroup | None = None  # the lanes' task group while running
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Poll until ``stop``; then let the lanes finish what they hold (bounded) and return.
+
+        The lanes run in a task group that lives as long as this call: none outlives it, and
+        one that fails (a bug: updates' own errors are contained) stops the runner."""
+        async with asyncio.TaskGroup() as lanes:
+            self._group = lanes
+            try:
+                await self._poll(stop)
+                await self._drain()
+            finally:
+                self._group = None
+
+    async def _poll(self, stop: asyncio.Event) -> None:
         await self._recover()
         last_tidy = 0.0
         backoff = self.retry_delay
@@ -101,7 +115,6 @@ class UpdateRunner:
                 self.offset = max(u.update_id for u in updates) + 1
             elif updates:
                 await self._sleep(stop, self.retry_delay)
-        await self._drain()
 
     async def _accept(self, updates: list[Update]) -> bool:
         """Seal a batch into the inbox. False (and nothing acknowledged) if that fails."""
@@ -132,7 +145,9 @@ class UpdateRunner:
         return True
 
     def schedule(self, update_id: int, chat_key: str, update: Update | None = None) -> None:
-        if update_id in self._queued:
+        """Queue an update on its chat's lane. Once the runner is stopping, nothing new starts:
+        the update stays pending in the inbox and is handled at the next start."""
+        if update_id in self._queued or self._group is None:
             return
         self._queued.add(update_id)
         if update is not None:
@@ -140,7 +155,9 @@ class UpdateRunner:
         lane = self._lanes.get(chat_key)
         if lane is None:
             lane = self._lanes[chat_key] = asyncio.Queue()
-            self._lane_tasks[chat_key] = asyncio.create_task(self._lane(chat_key, lane))
+            self._lane_tasks[chat_key] = self._group.create_task(
+                self._lane(chat_key, lane), name=f"lane-{chat_key[:8]}"
+            )
         lane.put_nowait(update_id)
 
     async def _lane(self, chat_key: str, lane: asyncio.Queue[int]) -> None:
@@ -162,11 +179,12 @@ class UpdateRunner:
             if self._lanes.get(chat_key) is lane:
                 del self._lanes[chat_key]
                 self._lane_tasks.pop(chat_key, None)
-            if not lane.empty():  # arrived while closing: give them a new lane
-                while not lane.empty():
-                    pending = lane.get_nowait()
-                    self._queued.discard(pending)
-                    self.schedule(pending, chat_key)
+            # Left over only when the lane is stopped (shutdown): they stay pending in the
+            # inbox and are handled at the next start.
+            while not lane.empty():
+                pending = lane.get_nowait()
+                self._queued.discard(pending)
+                self._in_memory.pop(pending, None)
 
     async def _handle(self, update_id: int) -> None:
         started = time.perf_counter()
@@ -237,10 +255,12 @@ class UpdateRunner:
 
     async def _drain(self, grace: float = 10.0) -> None:
         """Let lanes finish what they hold (bounded), then stop them."""
-        joins = [asyncio.create_task(lane.join()) for lane in self._lanes.values()]
-        if joins:
-            await asyncio.wait(joins, timeout=grace)
-        for task in [*joins, *self._lane_tasks.values()]:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(grace):
+                for lane in list(self._lanes.values()):
+                    await lane.join()
+        self._group = None  # no new lanes from here on
+        for task in list(self._lane_tasks.values()):
             task.cancel()
 
     @staticmethod

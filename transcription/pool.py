@@ -115,17 +115,20 @@ def _worker_main(conn: Connection, config: PoolConfig) -> None:  # pragma: no co
 
 
 class _Worker:
+    """One worker process and its pipe. Every method blocks: the pool calls them in a thread."""
+
     def __init__(self, context: Any, config: PoolConfig) -> None:
-        self.conn, child = context.Pipe()
+        self.conn, self._child = context.Pipe()
         self.process = context.Process(
-            target=_worker_main, args=(child, config), daemon=True, name="casevoice-whisper"
+            target=_worker_main, args=(self._child, config), daemon=True, name="casevoice-whisper"
         )
-        self.process.start()
-        child.close()
         self.model_id = ""
         self.model_sha256 = ""
 
-    def wait_ready(self, timeout: float) -> None:
+    def start(self, timeout: float) -> None:
+        """Start the process and wait until its model is loaded."""
+        self.process.start()
+        self._child.close()
         if not self.conn.poll(timeout):
             raise E.ModelError("a transcription worker did not start in time")
         kind, a, b = self.conn.recv()
@@ -139,14 +142,21 @@ class _Worker:
             self.process.join(5)
         with contextlib.suppress(Exception):
             self.conn.close()
+        with contextlib.suppress(Exception):
+            self._child.close()
 
 
 class WorkerPool:
+    """Whisper worker processes. Starting, stopping and talking to a process all block, so each
+    happens in a thread: the event loop never waits for a process (``join``) or a pipe."""
+
     def __init__(self, config: PoolConfig) -> None:
         self.config = config
         self._context = mp.get_context("spawn")
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
         self._all: list[_Worker] = []
+        self._replacing: set[asyncio.Task[None]] = set()
+        self._closed = False
 
     @property
     def size(self) -> int:
@@ -161,19 +171,20 @@ class WorkerPool:
             await self._add()
 
     async def _add(self) -> None:
+        # Known to the pool before its process starts, so close() can always stop it.
         worker = _Worker(self._context, self.config)
         self._all.append(worker)
         try:
-            await asyncio.to_thread(worker.wait_ready, self.config.start_timeout)
+            await asyncio.to_thread(worker.start, self.config.start_timeout)
         except BaseException:
-            self._discard(worker)
+            await self._discard(worker)
             raise
         self._idle.put_nowait(worker)
 
-    def _discard(self, worker: _Worker) -> None:
-        worker.kill()
+    async def _discard(self, worker: _Worker) -> None:
         if worker in self._all:
             self._all.remove(worker)
+        await asyncio.to_thread(worker.kill)
 
     async def transcribe(
         self,
@@ -194,9 +205,13 @@ class WorkerPool:
 
         healthy = False
         try:
-            worker.conn.send(("job", data, language))
             result = await asyncio.to_thread(
-                self._receive, worker, time.monotonic() + budget, relay, self.config.max_seconds
+                self._exchange,
+                worker,
+                ("job", data, language),
+                time.monotonic() + budget,
+                relay,
+                self.config.max_seconds,
             )
             healthy = True
             return result
@@ -209,13 +224,23 @@ class WorkerPool:
             if healthy:
                 self._idle.put_nowait(worker)
             else:
-                self._discard(worker)
-                asyncio.get_running_loop().create_task(self._replace())
+                # Killed and replaced in the background: the caller need not wait for either.
+                if worker in self._all:
+                    self._all.remove(worker)
+                replacing = asyncio.get_running_loop().create_task(self._replace(worker))
+                self._replacing.add(replacing)
+                replacing.add_done_callback(self._replacing.discard)
 
     @staticmethod
-    def _receive(
-        worker: _Worker, deadline: float, relay: SegmentText, max_seconds: float
+    def _exchange(
+        worker: _Worker,
+        job: tuple[str, bytes, str | None],
+        deadline: float,
+        relay: SegmentText,
+        max_seconds: float,
     ) -> Transcript:
+        """In a thread: send the audio (megabytes through a pipe), then read until the result."""
+        worker.conn.send(job)
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not worker.conn.poll(remaining):
@@ -233,12 +258,21 @@ class WorkerPool:
                     raise E.AudioTooLongError(max_seconds)
                 raise cls(str(detail))
 
-    async def _replace(self) -> None:
+    async def _replace(self, worker: _Worker) -> None:
+        await asyncio.to_thread(worker.kill)
+        if self._closed:
+            return
         try:
             await self._add()
         except E.TranscriptionError as exc:
             log.error("could not replace a transcription worker: %s", type(exc).__name__)
 
     async def close(self) -> None:
-        for worker in list(self._all):
-            self._discard(worker)
+        """Stop every worker, and any replacement under way, before returning."""
+        self._closed = True
+        replacing = list(self._replacing)
+        for task in replacing:
+            task.cancel()
+        await asyncio.gather(*replacing, return_exceptions=True)
+        workers, self._all = self._all, []
+        await asyncio.gather(*(asyncio.to_thread(worker.kill) for worker in workers))

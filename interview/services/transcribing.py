@@ -73,18 +73,21 @@ class TranscriptionLoop:
         self.wakeup = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            free = self.pool.size - len(self._running)
-            if free > 0:
-                with contextlib.suppress(Exception):
-                    await self._claim_some(free)
-            self.wakeup.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), self.poll_seconds)
-        for task in list(self._running):
-            task.cancel()
+        """Claim and process jobs until ``stop``; jobs still running then are cancelled (their
+        leases lapse and another worker, or the next start, takes them again)."""
+        async with asyncio.TaskGroup() as jobs:
+            while not stop.is_set():
+                free = self.pool.size - len(self._running)
+                if free > 0:
+                    with contextlib.suppress(Exception):
+                        await self._claim_some(jobs, free)
+                self.wakeup.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wakeup.wait(), self.poll_seconds)
+            for task in list(self._running):
+                task.cancel()
 
-    async def _claim_some(self, free: int) -> None:
+    async def _claim_some(self, jobs: asyncio.TaskGroup, free: int) -> None:
         async with writing(self.sessions) as session:
             candidates = await JobQueue.claimable(session, limit=free * 2)
         for job_id in candidates:
@@ -94,17 +97,26 @@ class TranscriptionLoop:
                 won = await JobQueue.claim(session, job_id, self.lease)
             if won:
                 free -= 1
-                task = asyncio.create_task(self._keep_leased(job_id))
+                task = jobs.create_task(self._keep_leased(job_id), name=f"job-{job_id}")
                 self._running.add(task)
                 task.add_done_callback(self._running.discard)
 
     async def _keep_leased(self, job_id: str) -> None:
-        """Process the job while a heartbeat renews its lease."""
-        heartbeat = asyncio.create_task(self._heartbeat(job_id))
+        """Process the job while a heartbeat renews its lease; the job's progress notices run
+        beside it. A failure is contained to the job: its lease lapses and it is tried again."""
         try:
-            await self._process(job_id)
-        finally:
-            heartbeat.cancel()
+            async with asyncio.TaskGroup() as job:
+                heartbeat = job.create_task(self._heartbeat(job_id))
+                try:
+                    await self._process(job_id, job)
+                finally:
+                    heartbeat.cancel()
+        except* Exception as failed:
+            log.error(
+                "job %s failed: %s",
+                job_id,
+                ", ".join(type(exc).__name__ for exc in failed.exceptions),
+            )
 
     async def _heartbeat(self, job_id: str) -> None:
         while True:
@@ -143,7 +155,7 @@ class TranscriptionLoop:
             )
             return job, data, int(chat)
 
-    async def _process(self, job_id: str) -> None:
+    async def _process(self, job_id: str, notices: asyncio.TaskGroup) -> None:
         started = time.perf_counter()
         try:
             loaded = await self._load(job_id)
@@ -159,13 +171,14 @@ class TranscriptionLoop:
         await self._safely(self.notifier.working(chat_id, job_id))
         pieces: list[str] = []
         last_shown = 0.0
+        done = False  # a segment relayed after the job ended starts no notice
 
         def on_segment(text: str) -> None:
             nonlocal last_shown
             pieces.append(text)
-            if time.monotonic() - last_shown >= PROGRESS_EVERY:
+            if time.monotonic() - last_shown >= PROGRESS_EVERY and not done:
                 last_shown = time.monotonic()
-                asyncio.get_running_loop().create_task(
+                notices.create_task(
                     self._safely(self.notifier.progress(chat_id, job_id, " ".join(pieces)))
                 )
 
@@ -177,6 +190,7 @@ class TranscriptionLoop:
             await self._failed(job_id, chat_id, exc)
             return
         finally:
+            done = True
             del data
         say = await self._store(job_id, transcript)
         log.info(
