@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import reading, writing
-from storage.inbox import MAX_ATTEMPTS, Inbox, Incoming
+from storage.inbox import MAX_ATTEMPTS, Inbox, InboxState, Incoming
 from storage.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -229,7 +229,7 @@ class UpdateRunner:
     async def _give_up(self, update_id: int, update: Update | None) -> None:
         with contextlib.suppress(Exception):
             async with writing(self.sessions) as session:
-                await self.inbox.mark_done(session, update_id, state="failed")
+                await self.inbox.mark_done(session, update_id, state=InboxState.FAILED)
         log.error("update %d abandoned after %d attempts", update_id, MAX_ATTEMPTS)
         chat_id = chat_id_of(update) if update is not None else 0
         if chat_id > 0:

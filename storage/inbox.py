@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import delete, update
@@ -29,11 +30,19 @@ KEEP_HANDLED = timedelta(days=7)
 MAX_ATTEMPTS = 3
 
 
+class InboxState(StrEnum):
+    """``inbox.state`` (stored as the plain string)."""
+
+    PENDING = "pending"  # committed, not yet handled: handled (again) at the next start
+    DONE = "done"
+    FAILED = "failed"  # given up after MAX_ATTEMPTS; the person was asked to send it again
+
+
 class InboxUpdate(SQLModel, table=True):
     __tablename__ = "inbox"
     update_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     chat_key: str = Field(max_length=64, index=True)
-    state: str = Field(default="pending", max_length=16, index=True)
+    state: str = Field(default=InboxState.PENDING, max_length=16, index=True)
     attempts: int = 0
     key_id: str | None = Field(default=None, max_length=32)
     payload_ct: bytes | None = None
@@ -118,14 +127,19 @@ class Inbox:
     async def pending(self, session: AsyncSession) -> list[tuple[int, str]]:
         rows = await session.execute(
             select(InboxUpdate.update_id, InboxUpdate.chat_key)
-            .where(col(InboxUpdate.state) == "pending")
+            .where(col(InboxUpdate.state) == InboxState.PENDING)
             .order_by(col(InboxUpdate.update_id))
         )
         return [(int(a), str(b)) for a, b in rows.all()]
 
     async def load(self, session: AsyncSession, update_id: int) -> dict[str, Any] | None:
         row = await session.get(InboxUpdate, update_id)
-        if row is None or row.state != "pending" or row.payload_ct is None or row.key_id is None:
+        if (
+            row is None
+            or row.state != InboxState.PENDING
+            or row.payload_ct is None
+            or row.key_id is None
+        ):
             return None
         key = await self.keyring.get(session, row.key_id)
         data = FieldCipher.decrypt(
@@ -134,7 +148,9 @@ class Inbox:
         payload: dict[str, Any] = json.loads(data)
         return payload
 
-    async def mark_done(self, session: AsyncSession, update_id: int, state: str = "done") -> None:
+    async def mark_done(
+        self, session: AsyncSession, update_id: int, state: InboxState = InboxState.DONE
+    ) -> None:
         await session.execute(
             update(InboxUpdate)
             .where(col(InboxUpdate.update_id) == update_id)
@@ -145,7 +161,7 @@ class Inbox:
         """Forget long-handled updates and shred inbox keys nothing pending needs."""
         await session.execute(
             delete(InboxUpdate).where(
-                col(InboxUpdate.state) != "pending",
+                col(InboxUpdate.state) != InboxState.PENDING,
                 col(InboxUpdate.handled_at) < utcnow() - KEEP_HANDLED,
             )
         )

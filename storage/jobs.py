@@ -10,6 +10,7 @@ retried a bounded number of times, then marked failed and the person is told.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, case, func, or_, update
@@ -22,6 +23,16 @@ MAX_ATTEMPTS = 3
 AGING = timedelta(seconds=60)
 
 
+class JobState(StrEnum):
+    """``transcription_jobs.state`` (stored as the plain string)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"  # claimed; the lease says until when
+    DONE = "done"
+    FAILED = "failed"  # bad audio, or out of attempts: the person was told
+    CANCELLED = "cancelled"  # the interview was withdrawn or deleted meanwhile
+
+
 class TranscriptionJob(SQLModel, table=True):
     __tablename__ = "transcription_jobs"
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
@@ -32,7 +43,7 @@ class TranscriptionJob(SQLModel, table=True):
     interview_id: str = Field(
         foreign_key="interviews.id", index=True, max_length=32, ondelete="CASCADE"
     )
-    state: str = Field(default="queued", max_length=16, index=True)
+    state: str = Field(default=JobState.QUEUED, max_length=16, index=True)
     attempts: int = 0
     duration_s: float | None = None
     language: str | None = Field(default=None, max_length=16)
@@ -57,8 +68,8 @@ class JobQueue:
             select(TranscriptionJob.id)
             .where(
                 or_(
-                    col(TranscriptionJob.state) == "queued",
-                    (col(TranscriptionJob.state) == "running")
+                    col(TranscriptionJob.state) == JobState.QUEUED,
+                    (col(TranscriptionJob.state) == JobState.RUNNING)
                     & (col(TranscriptionJob.lease_until) < now),
                 )
             )
@@ -82,13 +93,13 @@ class JobQueue:
                 .where(
                     col(TranscriptionJob.id) == job_id,
                     or_(
-                        col(TranscriptionJob.state) == "queued",
-                        (col(TranscriptionJob.state) == "running")
+                        col(TranscriptionJob.state) == JobState.QUEUED,
+                        (col(TranscriptionJob.state) == JobState.RUNNING)
                         & (col(TranscriptionJob.lease_until) < now),
                     ),
                 )
                 .values(
-                    state="running",
+                    state=JobState.RUNNING,
                     lease_until=now + lease,
                     attempts=col(TranscriptionJob.attempts) + 1,
                 )
@@ -103,7 +114,10 @@ class JobQueue:
             CursorResult[Any],
             await session.execute(
                 update(TranscriptionJob)
-                .where(col(TranscriptionJob.id) == job_id, col(TranscriptionJob.state) == "running")
+                .where(
+                    col(TranscriptionJob.id) == job_id,
+                    col(TranscriptionJob.state) == JobState.RUNNING,
+                )
                 .values(lease_until=utcnow() + lease)
             ),
         )
@@ -111,7 +125,7 @@ class JobQueue:
 
     @staticmethod
     async def finish(
-        session: AsyncSession, job: TranscriptionJob, state: str, error_type: str | None = None
+        session: AsyncSession, job: TranscriptionJob, state: JobState, error_type: str | None = None
     ) -> None:
         job.state = state
         job.error_type = error_type
@@ -123,9 +137,9 @@ class JobQueue:
     async def release(session: AsyncSession, job: TranscriptionJob, error_type: str) -> bool:
         """A transient failure: back to the queue, unless attempts are used up (then False)."""
         if job.attempts >= MAX_ATTEMPTS:
-            await JobQueue.finish(session, job, "failed", error_type)
+            await JobQueue.finish(session, job, JobState.FAILED, error_type)
             return False
-        job.state = "queued"
+        job.state = JobState.QUEUED
         job.error_type = error_type
         job.lease_until = None
         session.add(job)
@@ -136,7 +150,7 @@ class JobQueue:
         rows = await session.execute(
             select(TranscriptionJob.id).where(
                 col(TranscriptionJob.interview_id) == interview_id,
-                col(TranscriptionJob.state).in_(("queued", "running")),
+                col(TranscriptionJob.state).in_((JobState.QUEUED, JobState.RUNNING)),
             )
         )
         return len(rows.all())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -44,6 +45,50 @@ def new_id() -> str:
 
 def _when(nullable: bool = False, **kw: Any) -> Any:
     return Field(sa_type=UTCDateTime, nullable=nullable, **kw)
+
+
+# State words. Columns store the plain string (VARCHAR, no database enum type), so a StrEnum
+# member and the string read back compare equal, and a new state needs no schema change.
+
+
+class InterviewState(StrEnum):
+    """Where a participant's conversation stands (``interviews.state``)."""
+
+    INVITED = "invited"  # an invite exists; nobody has used it yet
+    INTRO = "intro"  # reading the introduction
+    CONSENT = "consent"  # answering the consent questions, one at a time
+    DECLINED = "declined"  # said no to taking part; may come back and say yes
+    INTERVIEW = "interview"  # answering prompts
+    PAUSED = "paused"
+    READBACK = "readback"  # reading the statement back before sending it
+    SUBMITTED = "submitted"  # sent to the reviewer
+    WITHDRAWN = "withdrawn"  # withdrew: everything readable erased
+    DELETED = "deleted"  # asked for deletion: everything readable erased, identity forgotten
+
+
+class ParticipantStatus(StrEnum):
+    """``participants.status``: the person behind an invite."""
+
+    INVITED = "invited"
+    ENROLLED = "enrolled"  # used their invite
+    WITHDRAWN = "withdrawn"
+    DELETED = "deleted"  # their identity (the keyed hash) is forgotten too
+
+
+class StatementState(StrEnum):
+    """``statements.state``: handed to sealing, sealed into the evidence store, or withdrawn."""
+
+    SUBMITTED = "submitted"
+    SEALED = "sealed"
+    WITHDRAWN = "withdrawn"
+
+
+class AnswerStatus(StrEnum):
+    """``answers.status``: only active parts count towards the statement."""
+
+    ACTIVE = "active"
+    SUPERSEDED = "superseded"  # replaced (an edit, "record again", a new choice)
+    UNHEARD = "unheard"  # a voice note that could not be transcribed: kept, encrypted
 
 
 class DataKeyRow(SQLModel, table=True):
@@ -113,7 +158,7 @@ class Participant(SQLModel, table=True):
     pseudonym: str = Field(max_length=16)
     label_ct: bytes | None = None
     user_hash: str | None = Field(default=None, index=True, max_length=64)
-    status: str = Field(default="invited", max_length=16)
+    status: str = Field(default=ParticipantStatus.INVITED, max_length=16)
     created_at: datetime = _when(default_factory=utcnow)
 
 
@@ -143,7 +188,7 @@ class Interview(SQLModel, table=True):
     dek_id: str | None = Field(default=None, max_length=32)
     script_id: str = Field(max_length=64)
     script_hash: str = Field(max_length=64)
-    state: str = Field(default="invited", max_length=24)
+    state: str = Field(default=InterviewState.INVITED, max_length=24)
     position: str | None = Field(default=None, max_length=2000)
     started_at: datetime | None = _when(nullable=True, default=None)
     updated_at: datetime = _when(default_factory=utcnow)
@@ -164,7 +209,7 @@ class Answer(SQLModel, table=True):
     kind: str = Field(max_length=16)
     seq: int = 0
     text_ct: bytes | None = None
-    status: str = Field(default="active", max_length=16)
+    status: str = Field(default=AnswerStatus.ACTIVE, max_length=16)
     source_key: str | None = Field(default=None, max_length=64)
     created_at: datetime = _when(default_factory=utcnow)
     updated_at: datetime = _when(default_factory=utcnow)
@@ -241,7 +286,7 @@ class Statement(SQLModel, table=True):
     participant_id: str | None = Field(default=None, max_length=32)
     role: str = Field(max_length=16)
     pseudonym: str = Field(max_length=16)
-    state: str = Field(default="submitted", max_length=16)
+    state: str = Field(default=StatementState.SUBMITTED, max_length=16)
     body_ct: bytes | None = None
     submitted_at: datetime = _when(default_factory=utcnow)
     sealed_at: datetime | None = _when(nullable=True, default=None)

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from interview.answers import AnswerPart, AnswerVersion, ChronologyEvent, PromptAnswer
 from storage.crypto import DataKey, FieldCipher, FieldRef
-from storage.tables import Answer, Interview, utcnow
+from storage.tables import Answer, AnswerStatus, Interview, utcnow
 from storage.tables import AnswerVersion as AnswerVersionRow
 from storage.vault import Vault
 
@@ -164,7 +164,7 @@ class AnswerStore:
                     select(Answer).where(
                         col(Answer.interview_id) == interview.id,
                         col(Answer.source_key) == source_key,
-                        col(Answer.status) == "active",
+                        col(Answer.status) == AnswerStatus.ACTIVE,
                     )
                 )
             )
@@ -203,9 +203,9 @@ class AnswerStore:
                 .where(
                     col(Answer.interview_id) == interview.id,
                     col(Answer.prompt_id) == prompt_id,
-                    col(Answer.status) == "active",
+                    col(Answer.status) == AnswerStatus.ACTIVE,
                 )
-                .values(status="superseded", updated_at=utcnow())
+                .values(status=AnswerStatus.SUPERSEDED, updated_at=utcnow())
             ),
         )
         return int(result.rowcount or 0)
@@ -219,7 +219,7 @@ class AnswerStore:
                     .where(
                         col(Answer.interview_id) == interview.id,
                         col(Answer.prompt_id) == prompt_id,
-                        col(Answer.status) == "active",
+                        col(Answer.status) == AnswerStatus.ACTIVE,
                     )
                 )
             ).scalar_one()
@@ -235,7 +235,7 @@ class AnswerStore:
                         col(Answer.interview_id) == interview.id,
                         col(Answer.prompt_id) == prompt_id,
                         col(Answer.kind) == "choice",
-                        col(Answer.status) == "active",
+                        col(Answer.status) == AnswerStatus.ACTIVE,
                     )
                 )
             )
@@ -259,7 +259,10 @@ class AnswerStore:
             (
                 await session.execute(
                     select(Answer)
-                    .where(col(Answer.interview_id) == interview.id, col(Answer.status) == "active")
+                    .where(
+                        col(Answer.interview_id) == interview.id,
+                        col(Answer.status) == AnswerStatus.ACTIVE,
+                    )
                     .order_by(col(Answer.seq))
                 )
             )

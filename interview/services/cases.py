@@ -18,9 +18,11 @@ from storage.crypto import FieldRef
 from storage.db import reading, writing
 from storage.tables import (
     Answer,
+    AnswerStatus,
     Case,
     CaseScript,
     Interview,
+    InterviewState,
     Participant,
     ReviewerRecipient,
     Statement,
@@ -216,7 +218,7 @@ class CaseService:
             }
             answer_counts = (
                 select(col(Answer.interview_id), func.count().label("n"))
-                .where(col(Answer.status) == "active")
+                .where(col(Answer.status) == AnswerStatus.ACTIVE)
                 .group_by(col(Answer.interview_id))
                 .subquery()
             )
@@ -237,7 +239,12 @@ class CaseService:
             )
             progress = tuple(
                 ParticipantProgress(
-                    p.pseudonym, p.role, p.status, state or "deleted", int(n), statement_state
+                    p.pseudonym,
+                    p.role,
+                    p.status,
+                    state or InterviewState.DELETED,
+                    int(n),
+                    statement_state,
                 )
                 for p, state, n, statement_state in rows.all()
             )

@@ -13,10 +13,10 @@ from interview.services.context import Ctx
 from interview.services.lifecycle import Lifecycle, texts_for
 from interview.services.replies import Button, Outcome
 from storage.audit import AuditLog
-from storage.tables import utcnow
+from storage.tables import InterviewState, utcnow
 
 CONSENT_ORDER: tuple[ConsentKey, ...] = ("take_part", "quote", "anonymised_publication")
-CONSENT_STATES = ("intro", "consent", "declined")
+CONSENT_STATES = frozenset({InterviewState.INTRO, InterviewState.CONSENT, InterviewState.DECLINED})
 
 
 class ConsentFlow:
@@ -40,7 +40,7 @@ class ConsentFlow:
         """The intro or the consent question the person is at (after a pause, or a stray
         message while consent is being asked)."""
         step = ctx.pos.consent_step or "intro"
-        if step == "intro" or ctx.state == "declined":
+        if step == "intro" or ctx.state == InterviewState.DECLINED:
             return self.intro(ctx)
         question = texts_for(ctx).question(cast(ConsentKey, step))
         return Outcome().say(
@@ -59,7 +59,7 @@ class ConsentFlow:
             return Outcome().say(texts.not_now)
         if action == "ok":
             ctx.pos.consent_step = "take_part"
-            ctx.save(session, "consent")
+            ctx.save(session, InterviewState.CONSENT)
             return self.current(ctx)
         if arg != ctx.pos.consent_step or arg not in CONSENT_ORDER:
             return Outcome(toast=P.STALE_BUTTON, clear_pressed=False)
@@ -70,7 +70,7 @@ class ConsentFlow:
         agreed = action == "cy"
         if question.required and not agreed:
             ctx.pos.consent_step = "intro"
-            ctx.save(session, "declined")
+            ctx.save(session, InterviewState.DECLINED)
             await self.audit.append(
                 session, "participant", "consent.declined", {"interview": ctx.interview.id}
             )
@@ -79,10 +79,10 @@ class ConsentFlow:
         following = CONSENT_ORDER.index(key) + 1
         if following < len(CONSENT_ORDER):
             ctx.pos.consent_step = CONSENT_ORDER[following]
-            ctx.save(session, "consent")
+            ctx.save(session, InterviewState.CONSENT)
             return self.current(ctx)
         ctx.pos.consent_step = None
         ctx.interview.started_at = ctx.interview.started_at or utcnow()
-        ctx.save(session, "interview")
+        ctx.save(session, InterviewState.INTERVIEW)
         await self.life.record_consent(session, ctx, "enrolment")
         return None

@@ -11,7 +11,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from interview.engine import Cursor
 from interview.script import InterviewScript
 from interview.services.scripts import ScriptCatalog
-from storage.tables import Case, Interview, Participant, utcnow
+from storage.tables import Case, Interview, InterviewState, Participant, utcnow
+
+# The states the conversation routes on, by group.
+FINISHED = frozenset({InterviewState.WITHDRAWN, InterviewState.DELETED})
+ANSWERING = frozenset({InterviewState.INTERVIEW, InterviewState.PAUSED, InterviewState.READBACK})
 
 
 class Position(BaseModel):
@@ -46,10 +50,10 @@ class Ctx:
     pos: Position
 
     @property
-    def state(self) -> str:
-        return self.interview.state
+    def state(self) -> InterviewState:
+        return InterviewState(self.interview.state)
 
-    def save(self, session: AsyncSession, state: str | None = None) -> None:
+    def save(self, session: AsyncSession, state: InterviewState | None = None) -> None:
         if state is not None:
             self.interview.state = state
         self.interview.position = self.pos.model_dump_json(exclude_defaults=True)

@@ -19,7 +19,7 @@ from interview.errors import InterviewError
 from interview.services import phrases as P
 from interview.services.answer_store import AnswerStore
 from interview.services.consent_flow import CONSENT_STATES, ConsentFlow
-from interview.services.context import Ctx, load_ctx
+from interview.services.context import ANSWERING, FINISHED, Ctx, load_ctx
 from interview.services.invites import InviteService
 from interview.services.lifecycle import Lifecycle
 from interview.services.prompt_flow import PromptFlow
@@ -29,7 +29,7 @@ from interview.services.scripts import ScriptCatalog
 from interview.services.sealing import SealingService
 from interview.services.voice import VoiceNote, VoiceService
 from storage.audit import AuditLog
-from storage.tables import utcnow
+from storage.tables import InterviewState, StatementState, utcnow
 from storage.vault import Vault
 
 CONFIRMATIONS = {"wdy": "withdraw", "wdn": "withdraw", "dly": "delete", "dln": "delete"}
@@ -69,9 +69,9 @@ class ConversationService:
             if redeemed is None:
                 return Outcome().say(P.STRANGER)
             ctx = await load_ctx(session, self.scripts, user_hash, redeemed.participant_id)
-            if ctx is not None and ctx.state == "invited":
+            if ctx is not None and ctx.state == InterviewState.INVITED:
                 ctx.pos.consent_step = "intro"
-                ctx.save(session, "intro")
+                ctx.save(session, InterviewState.INTRO)
                 return self.consent.intro(ctx)
         else:
             ctx = await load_ctx(session, self.scripts, user_hash)
@@ -85,7 +85,7 @@ class ConversationService:
         if name == "receipt":
             return await self.receipts(session, user_hash)
         ctx = await load_ctx(session, self.scripts, user_hash)
-        if ctx is None or ctx.state in P.FINISHED_STATES:
+        if ctx is None or ctx.state in FINISHED:
             if name == "help":
                 return Outcome().say(P.HELP.format(support=DEFAULT_SUPPORT["family"]))
             return Outcome().say(P.NOTHING_HELD if ctx is not None else P.STRANGER)
@@ -104,12 +104,12 @@ class ConversationService:
         refusal = self._not_answering(ctx)
         if refusal is not None or ctx is None:
             return refusal or Outcome().say(P.STRANGER)
-        if ctx.state == "readback":
+        if ctx.state == InterviewState.READBACK:
             if text.strip().isdigit():
                 return await self.prompts.edit(session, ctx, int(text.strip()))
             return Outcome().say(P.READBACK_USE_BUTTONS)
-        if ctx.state == "paused":
-            ctx.save(session, "interview")
+        if ctx.state == InterviewState.PAUSED:
+            ctx.save(session, InterviewState.INTERVIEW)
         if (ctx.pos.awaiting or "").startswith("correct:"):
             return await self.voices.correct(session, ctx, text)
         return await self.prompts.answer(session, ctx, text, source_key)
@@ -119,7 +119,7 @@ class ConversationService:
         refusal = self._not_answering(ctx)
         if refusal is not None or ctx is None:
             return refusal or Outcome().say(P.STRANGER)
-        if ctx.state == "readback":
+        if ctx.state == InterviewState.READBACK:
             return Outcome().say(P.READBACK_USE_BUTTONS)
         ctx.pos.awaiting = None
         return await self.voices.accept(session, ctx, note)
@@ -129,7 +129,7 @@ class ConversationService:
     ) -> Outcome:
         """The person edited a message they sent as an answer: keep both versions."""
         ctx = await load_ctx(session, self.scripts, user_hash)
-        if ctx is None or ctx.state not in ("interview", "paused", "readback"):
+        if ctx is None or ctx.state not in ANSWERING:
             return Outcome(clear_pressed=False)
         updated = await self.answers.revise(session, ctx.interview, source_key, text)
         return Outcome().say(P.SAVED_CHOICE) if updated else Outcome(clear_pressed=False)
@@ -137,7 +137,7 @@ class ConversationService:
     async def press(self, session: AsyncSession, user_hash: str, data: str) -> Outcome:
         action, arg = Button.parse(data)
         ctx = await load_ctx(session, self.scripts, user_hash)
-        if ctx is None or ctx.state in P.FINISHED_STATES:
+        if ctx is None or ctx.state in FINISHED:
             return Outcome(toast=P.NOTHING_HELD if ctx else None).say(
                 P.STRANGER if ctx is None else P.NOTHING_HELD
             )
@@ -153,7 +153,7 @@ class ConversationService:
         codes = [
             s.receipt_code
             for s in await self.life.statements_of(session, ctx)
-            if s.receipt_code and s.state == "sealed"
+            if s.receipt_code and s.state == StatementState.SEALED
         ]
         if not codes:
             return Outcome().say(P.NO_RECEIPT)
@@ -163,11 +163,11 @@ class ConversationService:
 
     def _not_answering(self, ctx: Ctx | None) -> Outcome | None:
         """Why a typed or spoken message is not an answer right now, if it is not."""
-        if ctx is None or ctx.state in P.FINISHED_STATES:
+        if ctx is None or ctx.state in FINISHED:
             return Outcome().say(P.STRANGER if ctx is None else P.NOTHING_HELD)
         if ctx.state in CONSENT_STATES:
             return self.consent.current(ctx)
-        if ctx.state == "submitted":
+        if ctx.state == InterviewState.SUBMITTED:
             return Outcome().say(P.ALREADY_SUBMITTED)
         return None
 
@@ -176,23 +176,23 @@ class ConversationService:
             return await self.resume(session, ctx)
         if action in CONFIRMATIONS:
             return await self._confirmed(session, ctx, action)
-        if action in VOICE_ACTIONS and ctx.state in ("interview", "paused", "readback"):
+        if action in VOICE_ACTIONS and ctx.state in ANSWERING:
             return await self.voices.press(session, ctx, action, arg)
         if ctx.state in CONSENT_STATES:
             outcome = await self.consent.press(session, ctx, action, arg)
             return outcome if outcome is not None else await self.prompts.start(session, ctx)
-        if ctx.state == "submitted":
+        if ctx.state == InterviewState.SUBMITTED:
             return Outcome(toast=P.ALREADY_SUBMITTED[:200]).say(P.ALREADY_SUBMITTED)
-        if ctx.state == "readback":
+        if ctx.state == InterviewState.READBACK:
             return await self._readback_press(session, ctx, action, arg)
         return await self.prompts.press(session, ctx, action, arg)
 
     async def resume(self, session: AsyncSession, ctx: Ctx) -> Outcome:
         if ctx.state in CONSENT_STATES:
             return self.consent.current(ctx)
-        if ctx.state == "submitted":
+        if ctx.state == InterviewState.SUBMITTED:
             return Outcome().say(P.ALREADY_SUBMITTED)
-        if ctx.state in P.FINISHED_STATES:
+        if ctx.state in FINISHED:
             return Outcome().say(P.NOTHING_HELD)
         return await self.prompts.resume(session, ctx)
 
@@ -259,12 +259,12 @@ class ConversationService:
             await self._withdraw_sealed(session, ctx)
             await self.life.withdraw(session, ctx)
             return Outcome().say(P.WITHDRAWN)
-        was_submitted = ctx.state == "submitted"
+        was_submitted = ctx.state == InterviewState.SUBMITTED
         await self.life.delete_all(session, ctx)
         return Outcome().say(P.DELETED + (P.DELETE_SEALED_NOTE if was_submitted else ""))
 
     async def _withdraw_sealed(self, session: AsyncSession, ctx: Ctx) -> None:
         """A statement already with the reviewer gets a signed withdrawal notice."""
         for statement in await self.life.statements_of(session, ctx):
-            if statement.state == "sealed" and self.sealing is not None:
+            if statement.state == StatementState.SEALED and self.sealing is not None:
                 await self.sealing.withdraw(session, statement)

@@ -24,7 +24,15 @@ from interview.services.scripts import ScriptCatalog
 from storage.audit import AuditLog
 from storage.crypto import FieldRef
 from storage.db import writing
-from storage.tables import Case, Interview, Invite, Participant, RateCounter, utcnow
+from storage.tables import (
+    Case,
+    Interview,
+    Invite,
+    Participant,
+    ParticipantStatus,
+    RateCounter,
+    utcnow,
+)
 from storage.vault import Vault
 
 INVITE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -174,10 +182,10 @@ class InviteService:
             return None
         assert invite is not None  # noqa: S101 - the UPDATE just matched it
         participant = await session.get(Participant, invite.participant_id)
-        if participant is None or participant.status == "deleted":
+        if participant is None or participant.status == ParticipantStatus.DELETED:
             return None
         participant.user_hash = user_hash
-        participant.status = "enrolled"
+        participant.status = ParticipantStatus.ENROLLED
         session.add(participant)
         await self.audit.append(
             session,

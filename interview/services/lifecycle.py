@@ -17,7 +17,13 @@ from interview.statement import Statement, StatementMeta, assemble_statement
 from storage.audit import AuditLog
 from storage.crypto import FieldRef
 from storage.erasure import erase_interview
-from storage.tables import ConsentRecord, utcnow
+from storage.tables import (
+    ConsentRecord,
+    InterviewState,
+    ParticipantStatus,
+    StatementState,
+    utcnow,
+)
 from storage.tables import Statement as StatementRow
 from storage.vault import Vault
 
@@ -113,7 +119,7 @@ class Lifecycle:
             participant_id=ctx.participant.id,
             role=ctx.participant.role,
             pseudonym=ctx.participant.pseudonym,
-            state="submitted",
+            state=StatementState.SUBMITTED,
         )
         assert ctx.interview.dek_id is not None  # noqa: S101 - live interviews have keys
         row.body_ct = await self.vault.seal_text(
@@ -125,7 +131,7 @@ class Lifecycle:
         session.add(row)
         ctx.interview.submitted_at = utcnow()
         ctx.pos.awaiting = None
-        ctx.save(session, "submitted")
+        ctx.save(session, InterviewState.SUBMITTED)
         await self.audit.append(
             session,
             "participant",
@@ -151,27 +157,27 @@ class Lifecycle:
             session, self.vault.keyring, ctx.interview, ctx.participant, reason
         )
         for statement in statements:
-            if statement.state != "sealed":
-                statement.state = "withdrawn"
+            if statement.state != StatementState.SEALED:
+                statement.state = StatementState.WITHDRAWN
                 statement.withdrawn_at = utcnow()
                 session.add(statement)
         ctx.pos = type(ctx.pos)()
 
     async def withdraw(self, session: AsyncSession, ctx: Ctx) -> None:
         await self.erase(session, ctx, reason="withdrawal")
-        ctx.participant.status = "withdrawn"
+        ctx.participant.status = ParticipantStatus.WITHDRAWN
         session.add(ctx.participant)
-        ctx.save(session, "withdrawn")
+        ctx.save(session, InterviewState.WITHDRAWN)
         await self.audit.append(
             session, "participant", "interview.withdraw", {"interview": ctx.interview.id}
         )
 
     async def delete_all(self, session: AsyncSession, ctx: Ctx) -> None:
         await self.erase(session, ctx, reason="deletion")
-        ctx.participant.status = "deleted"
+        ctx.participant.status = ParticipantStatus.DELETED
         ctx.participant.user_hash = None
         session.add(ctx.participant)
-        ctx.save(session, "deleted")
+        ctx.save(session, InterviewState.DELETED)
         await self.audit.append(
             session, "participant", "interview.delete", {"interview": ctx.interview.id}
         )

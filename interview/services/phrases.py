@@ -150,7 +150,6 @@ HELP: Final = (
     "is stored encrypted, and only the reviewer can read your statement once you send it.\n\n"
     "If you need support:\n{support}"
 )
-FINISHED_STATES: Final = ("withdrawn", "deleted")
 
 BUTTON_DONE: Final = "✅ Done"
 BUTTON_SKIP: Final = "Skip ⏭"

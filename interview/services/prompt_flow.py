@@ -13,6 +13,7 @@ from interview.services.context import Ctx
 from interview.services.lifecycle import Lifecycle
 from interview.services.prompts import readback_says, resume_button, saved_says, step_says
 from interview.services.replies import Outcome
+from storage.tables import InterviewState
 
 DESCRIBED = {"family": "as a family member", "professional": "by your role"}
 
@@ -37,12 +38,17 @@ class PromptFlow:
         ctx.pos.cursor = step.cursor
         if step.finished:
             ctx.pos.editing = False
-            ctx.save(session, "readback")
+            ctx.save(session, InterviewState.READBACK)
             statement = await self.life.assemble(session, ctx)
             out.says.extend(readback_says(statement, DESCRIBED[ctx.participant.role]))
             return out
         assert step.prompt is not None  # noqa: S101 - not finished means a prompt
-        ctx.save(session, "interview" if ctx.state != "paused" else "paused")
+        ctx.save(
+            session,
+            InterviewState.PAUSED
+            if ctx.state == InterviewState.PAUSED
+            else InterviewState.INTERVIEW,
+        )
         parts = await self.answers.parts_count(session, ctx.interview, step.prompt.id)
         picked = await self.answers.choices(session, ctx.interview, step.prompt.id)
         current = await self._current_answer(session, ctx, step) if ctx.pos.editing else None
@@ -77,14 +83,14 @@ class PromptFlow:
     async def resume(self, session: AsyncSession, ctx: Ctx) -> Outcome:
         ctx.pos.awaiting = None
         step = self.engine(ctx).resume(await self.progress(session, ctx), ctx.pos.cursor)
-        if ctx.state == "paused":
-            ctx.save(session, "interview")
+        if ctx.state == InterviewState.PAUSED:
+            ctx.save(session, InterviewState.INTERVIEW)
         return await self.show(session, ctx, step, Outcome().say(P.WELCOME_BACK))
 
     @staticmethod
     def pause(session: AsyncSession, ctx: Ctx) -> Outcome:
-        if ctx.state in ("interview", "readback"):
-            ctx.save(session, "paused")
+        if ctx.state in (InterviewState.INTERVIEW, InterviewState.READBACK):
+            ctx.save(session, InterviewState.PAUSED)
         return Outcome().say(P.PAUSED, *resume_button())
 
     async def answer(self, session: AsyncSession, ctx: Ctx, text: str, source_key: str) -> Outcome:
@@ -111,8 +117,8 @@ class PromptFlow:
         prompt_id, _, value = arg.partition(":")
         if cursor.prompt_id is None or prompt_id != cursor.prompt_id:
             return Outcome(toast=P.STALE_BUTTON, clear_pressed=False)
-        if ctx.state == "paused":
-            ctx.save(session, "interview")
+        if ctx.state == InterviewState.PAUSED:
+            ctx.save(session, InterviewState.INTERVIEW)
         engine = self.engine(ctx)
         prompt = ctx.script.prompt(prompt_id)
         if action == "help":
@@ -187,7 +193,7 @@ class PromptFlow:
         step = engine.jump_to_number(progress, ctx.pos.cursor or Cursor(prompt_id=None), number)
         ctx.pos.editing = True
         ctx.pos.edit_fresh = True
-        ctx.save(session, "interview")
+        ctx.save(session, InterviewState.INTERVIEW)
         return await self.show(session, ctx, step)
 
     async def visible_count(self, session: AsyncSession, ctx: Ctx) -> int:

@@ -26,11 +26,13 @@ from storage.erasure import erase_interview
 from storage.evidence import EvidenceWriter, StatementBundle
 from storage.tables import (
     Answer,
+    AnswerStatus,
     AudioBlob,
     Case,
     Interview,
     Participant,
     ReviewerRecipient,
+    StatementState,
     utcnow,
 )
 from storage.tables import Statement as StatementRow
@@ -73,7 +75,7 @@ class SealingService:
             row = await session.get(StatementRow, statement_id)
             if (
                 row is None
-                or row.state != "submitted"
+                or row.state != StatementState.SUBMITTED
                 or row.body_ct is None
                 or row.interview_id is None
             ):
@@ -120,7 +122,8 @@ class SealingService:
                     select(AudioBlob)
                     .join(Answer, col(Answer.id) == AudioBlob.answer_id)
                     .where(
-                        col(AudioBlob.interview_id) == interview.id, col(Answer.status) == "active"
+                        col(AudioBlob.interview_id) == interview.id,
+                        col(Answer.status) == AnswerStatus.ACTIVE,
                     )
                     .order_by(col(AudioBlob.created_at))
                 )
@@ -150,7 +153,7 @@ class SealingService:
                 row = await session.get(StatementRow, statement_id)
                 if row is None:
                     return None
-                if row.state == "withdrawn":
+                if row.state == StatementState.WITHDRAWN:
                     # Withdrawn while it was being sealed: the reviewer must see that too.
                     await asyncio.to_thread(
                         self.writer.write_withdrawal,
@@ -162,7 +165,7 @@ class SealingService:
                     row.sealed_sha256 = result.sealed_sha256
                     session.add(row)
                     return None
-                row.state = "sealed"
+                row.state = StatementState.SEALED
                 row.sealed_at = utcnow()
                 row.sealed_sha256 = result.sealed_sha256
                 row.receipt_code = result.receipt_code
@@ -197,7 +200,7 @@ class SealingService:
         await asyncio.to_thread(
             self.writer.write_withdrawal, case.ref, statement.id, "participant-request"
         )
-        statement.state = "withdrawn"
+        statement.state = StatementState.WITHDRAWN
         statement.withdrawn_at = utcnow()
         session.add(statement)
         await self.audit.append(
@@ -207,7 +210,7 @@ class SealingService:
     async def pending(self) -> list[str]:
         async with reading(self.sessions) as session:
             rows = await session.execute(
-                select(StatementRow.id).where(col(StatementRow.state) == "submitted")
+                select(StatementRow.id).where(col(StatementRow.state) == StatementState.SUBMITTED)
             )
             return [str(r) for r in rows.scalars()]
 

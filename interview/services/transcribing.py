@@ -30,8 +30,8 @@ from interview.services.voice import failed_buttons, heard_say
 from storage.crypto import FieldRef
 from storage.db import reading, writing
 from storage.errors import CaseVoiceError, KeyShreddedError
-from storage.jobs import JobQueue, TranscriptionJob
-from storage.tables import Answer, AudioBlob, Interview
+from storage.jobs import JobQueue, JobState, TranscriptionJob
+from storage.tables import Answer, AnswerStatus, AudioBlob, Interview
 from storage.tables import Transcript as TranscriptRow
 from storage.vault import Vault
 from transcription.errors import AudioError, SilenceError, TranscriptionError
@@ -165,7 +165,7 @@ class TranscriptionLoop:
             async with writing(self.sessions) as session:
                 job = await session.get(TranscriptionJob, job_id)
                 if job is not None:
-                    await JobQueue.finish(session, job, "cancelled")
+                    await JobQueue.finish(session, job, JobState.CANCELLED)
             return
         job, data, chat_id = loaded
         await self._safely(self.notifier.working(chat_id, job_id))
@@ -236,7 +236,7 @@ class TranscriptionLoop:
                 author="transcriber",
                 model_id=transcript.model_id,
             )
-            await JobQueue.finish(session, job, "done")
+            await JobQueue.finish(session, job, JobState.DONE)
             return heard_say(answer.id, render_for_participant(transcript))
 
     async def _failed(self, job_id: str, chat_id: int, exc: TranscriptionError) -> None:
@@ -250,10 +250,10 @@ class TranscriptionLoop:
                 log.warning("job %s: %s; will retry", job_id, type(exc).__name__)
                 return
             if final:
-                await JobQueue.finish(session, job, "failed", type(exc).__name__)
+                await JobQueue.finish(session, job, JobState.FAILED, type(exc).__name__)
             answer = await session.get(Answer, job.answer_id)
-            if answer is not None and answer.status == "active":
-                answer.status = "unheard"  # kept, encrypted; not part of the statement
+            if answer is not None and answer.status == AnswerStatus.ACTIVE:
+                answer.status = AnswerStatus.UNHEARD  # kept, encrypted; not part of the statement
                 session.add(answer)
         log.info("job %s failed: %s", job_id, type(exc).__name__)
         reason = exc.user_message if isinstance(exc, CaseVoiceError) else ""

@@ -16,7 +16,7 @@ from interview.services.prompts import saved_says
 from interview.services.replies import Button, Outcome, Say
 from storage.crypto import FieldRef
 from storage.jobs import JobQueue, TranscriptionJob
-from storage.tables import Answer, AudioBlob
+from storage.tables import Answer, AnswerStatus, AudioBlob, InterviewState
 from storage.vault import Vault
 from transcription.errors import TELEGRAM_DOWNLOAD_LIMIT_BYTES
 
@@ -115,7 +115,7 @@ class VoiceService:
             str(note.chat_id).encode(),
         )
         session.add(job)
-        ctx.save(session, "interview")
+        ctx.save(session, InterviewState.INTERVIEW)
         return Outcome(delete_incoming=ctx.case.delete_answers_from_chat).say(P.VOICE_RECEIVED)
 
     async def _answer(self, session: AsyncSession, ctx: Ctx, answer_id: str) -> Answer | None:
@@ -123,7 +123,7 @@ class VoiceService:
         if (
             answer is None
             or answer.interview_id != ctx.interview.id
-            or answer.status != "active"
+            or answer.status != AnswerStatus.ACTIVE
             or answer.kind != "voice"
         ):
             return None
@@ -145,7 +145,9 @@ class VoiceService:
         # Record again: this part no longer counts; its audio stays (encrypted) until erased.
         if answer is not None:
             await session.execute(
-                update(Answer).where(col(Answer.id) == answer.id).values(status="superseded")
+                update(Answer)
+                .where(col(Answer.id) == answer.id)
+                .values(status=AnswerStatus.SUPERSEDED)
             )
         return Outcome().say(P.RECORD_AGAIN)
 
