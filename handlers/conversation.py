@@ -14,6 +14,7 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.callbacks import unpack
 from handlers.outbox import Outbox
 from handlers.render import apply, queue_delete
 from interview.services import phrases as P
@@ -108,7 +109,8 @@ async def on_press(
 ) -> None:
     assert query.data is not None  # noqa: S101
     chat_id = query.message.chat.id if query.message is not None else query.from_user.id
-    outcome = await conversation.press(session, vault.user_hash(query.from_user.id), query.data)
+    press = unpack(query.data)  # None: not a button of ours; the service says so kindly
+    outcome = await conversation.press(session, vault.user_hash(query.from_user.id), press)
     apply(outcome, outbox, chat_id, callback=query)
     if outcome.seal_statement is not None:
         outbox.add("seal", seal_then_receipt(conversation, chat_id, outcome.seal_statement))

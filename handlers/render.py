@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram import Bot
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 
+from handlers.callbacks import pack
 from handlers.outbox import Outbox
 from interview.services.replies import Outcome, Say
 
@@ -16,7 +17,7 @@ def markup(say: Say) -> InlineKeyboardMarkup | None:
         return None
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [InlineKeyboardButton(text=b.label, callback_data=b.data) for b in row]
+            [InlineKeyboardButton(text=b.label, callback_data=pack(b.press)) for b in row]
             for row in say.buttons
         ]
     )

@@ -11,12 +11,13 @@ from interview.consent_texts import BUTTON_CONTINUE, BUTTON_NOT_NOW, BUTTON_TELL
 from interview.services import phrases as P
 from interview.services.context import Ctx
 from interview.services.lifecycle import Lifecycle, texts_for
-from interview.services.replies import Button, Outcome
+from interview.services.replies import Action, Button, Outcome, Press
 from storage.audit import AuditLog
 from storage.tables import InterviewState, utcnow
 
 CONSENT_ORDER: tuple[ConsentKey, ...] = ("take_part", "quote", "anonymised_publication")
 CONSENT_STATES = frozenset({InterviewState.INTRO, InterviewState.CONSENT, InterviewState.DECLINED})
+ANSWERS = frozenset({Action.CONSENT_YES, Action.CONSENT_NO, Action.CONSENT_MORE})
 
 
 class ConsentFlow:
@@ -30,10 +31,10 @@ class ConsentFlow:
         out = Outcome()
         for page in pages[:-1]:
             out.say(page)
-        buttons = [Button(BUTTON_CONTINUE, "ok")]
+        buttons = [Button(BUTTON_CONTINUE, Press(Action.CONTINUE))]
         if not more:
-            buttons.append(Button(BUTTON_TELL_ME_MORE, "more"))
-        out.say(pages[-1], tuple(buttons), (Button(BUTTON_NOT_NOW, "notnow"),))
+            buttons.append(Button(BUTTON_TELL_ME_MORE, Press(Action.TELL_ME_MORE)))
+        out.say(pages[-1], tuple(buttons), (Button(BUTTON_NOT_NOW, Press(Action.NOT_NOW)),))
         return out
 
     def current(self, ctx: Ctx) -> Outcome:
@@ -42,32 +43,34 @@ class ConsentFlow:
         step = ctx.pos.consent_step or "intro"
         if step == "intro" or ctx.state == InterviewState.DECLINED:
             return self.intro(ctx)
-        question = texts_for(ctx).question(cast(ConsentKey, step))
+        key = cast(ConsentKey, step)
+        question = texts_for(ctx).question(key)
         return Outcome().say(
             question.text,
-            (Button(question.yes_label, "cy", step),),
-            (Button(question.no_label, "cn", step),),
-            (Button(BUTTON_TELL_ME_MORE, "cm", step),),
+            (Button(question.yes_label, Press(Action.CONSENT_YES, step=key)),),
+            (Button(question.no_label, Press(Action.CONSENT_NO, step=key)),),
+            (Button(BUTTON_TELL_ME_MORE, Press(Action.CONSENT_MORE, step=key)),),
         )
 
-    async def press(self, session: AsyncSession, ctx: Ctx, action: str, arg: str) -> Outcome | None:
+    async def press(self, session: AsyncSession, ctx: Ctx, press: Press) -> Outcome | None:
         """A consent button. ``None`` when consent is complete: the interview starts."""
         texts = texts_for(ctx)
-        if action == "more":
+        action = press.action
+        if action == Action.TELL_ME_MORE:
             return self.intro(ctx, more=True)
-        if action == "notnow":
+        if action == Action.NOT_NOW:
             return Outcome().say(texts.not_now)
-        if action == "ok":
+        if action == Action.CONTINUE:
             ctx.pos.consent_step = "take_part"
             ctx.save(session, InterviewState.CONSENT)
             return self.current(ctx)
-        if arg != ctx.pos.consent_step or arg not in CONSENT_ORDER:
+        key = press.step
+        if action not in ANSWERS or key is None or key != ctx.pos.consent_step:
             return Outcome(toast=P.STALE_BUTTON, clear_pressed=False)
-        key: ConsentKey = arg
         question = texts.question(key)
-        if action == "cm":
+        if action == Action.CONSENT_MORE:
             return Outcome(clear_pressed=False).say(question.more)
-        agreed = action == "cy"
+        agreed = action == Action.CONSENT_YES
         if question.required and not agreed:
             ctx.pos.consent_step = "intro"
             ctx.save(session, InterviewState.DECLINED)

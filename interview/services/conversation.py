@@ -24,7 +24,7 @@ from interview.services.invites import InviteService
 from interview.services.lifecycle import Lifecycle
 from interview.services.prompt_flow import PromptFlow
 from interview.services.prompts import number_buttons, resume_button
-from interview.services.replies import Button, Outcome
+from interview.services.replies import Action, Button, Outcome, Press
 from interview.services.scripts import ScriptCatalog
 from interview.services.sealing import SealingService
 from interview.services.voice import VoiceNote, VoiceService
@@ -32,8 +32,14 @@ from storage.audit import AuditLog
 from storage.tables import InterviewState, StatementState, utcnow
 from storage.vault import Vault
 
-CONFIRMATIONS = {"wdy": "withdraw", "wdn": "withdraw", "dly": "delete", "dln": "delete"}
-VOICE_ACTIONS = ("vok", "vfix", "vre")
+# What each "are you sure?" button answers: the question the person must have been asked.
+CONFIRMATIONS = {
+    Action.WITHDRAW_YES: "withdraw",
+    Action.WITHDRAW_NO: "withdraw",
+    Action.DELETE_YES: "delete",
+    Action.DELETE_NO: "delete",
+}
+VOICE_ACTIONS = frozenset({Action.HEARD_RIGHT, Action.HEARD_FIX, Action.HEARD_AGAIN})
 
 
 class ConversationService:
@@ -134,15 +140,18 @@ class ConversationService:
         updated = await self.answers.revise(session, ctx.interview, source_key, text)
         return Outcome().say(P.SAVED_CHOICE) if updated else Outcome(clear_pressed=False)
 
-    async def press(self, session: AsyncSession, user_hash: str, data: str) -> Outcome:
-        action, arg = Button.parse(data)
+    async def press(self, session: AsyncSession, user_hash: str, press: Press | None) -> Outcome:
+        """A button. ``None``: data that is no button of ours (stale, or forged), answered
+        kindly and changing nothing."""
         ctx = await load_ctx(session, self.scripts, user_hash)
         if ctx is None or ctx.state in FINISHED:
             return Outcome(toast=P.NOTHING_HELD if ctx else None).say(
                 P.STRANGER if ctx is None else P.NOTHING_HELD
             )
+        if press is None:
+            return Outcome(toast=P.STALE_BUTTON, clear_pressed=False)
         try:
-            return await self._press(session, ctx, action, arg)
+            return await self._press(session, ctx, press)
         except InterviewError as exc:
             return Outcome(toast=exc.user_message[:200], clear_pressed=False)
 
@@ -171,21 +180,22 @@ class ConversationService:
             return Outcome().say(P.ALREADY_SUBMITTED)
         return None
 
-    async def _press(self, session: AsyncSession, ctx: Ctx, action: str, arg: str) -> Outcome:
-        if action == "resume":
+    async def _press(self, session: AsyncSession, ctx: Ctx, press: Press) -> Outcome:
+        action = press.action
+        if action == Action.RESUME:
             return await self.resume(session, ctx)
         if action in CONFIRMATIONS:
             return await self._confirmed(session, ctx, action)
         if action in VOICE_ACTIONS and ctx.state in ANSWERING:
-            return await self.voices.press(session, ctx, action, arg)
+            return await self.voices.press(session, ctx, press)
         if ctx.state in CONSENT_STATES:
-            outcome = await self.consent.press(session, ctx, action, arg)
+            outcome = await self.consent.press(session, ctx, press)
             return outcome if outcome is not None else await self.prompts.start(session, ctx)
         if ctx.state == InterviewState.SUBMITTED:
             return Outcome(toast=P.ALREADY_SUBMITTED[:200]).say(P.ALREADY_SUBMITTED)
         if ctx.state == InterviewState.READBACK:
-            return await self._readback_press(session, ctx, action, arg)
-        return await self.prompts.press(session, ctx, action, arg)
+            return await self._readback_press(session, ctx, press)
+        return await self.prompts.press(session, ctx, press)
 
     async def resume(self, session: AsyncSession, ctx: Ctx) -> Outcome:
         if ctx.state in CONSENT_STATES:
@@ -198,25 +208,24 @@ class ConversationService:
 
     # -- read-back and submission -----------------------------------------------------------
 
-    async def _readback_press(
-        self, session: AsyncSession, ctx: Ctx, action: str, arg: str
-    ) -> Outcome:
-        if action == "send":
+    async def _readback_press(self, session: AsyncSession, ctx: Ctx, press: Press) -> Outcome:
+        action = press.action
+        if action == Action.SEND:
             if await self.voices.pending(session, ctx):
                 return Outcome(toast=P.STILL_TRANSCRIBING[:200], clear_pressed=False)
             submitted = await self.life.submit(session, ctx)
             # Sealing runs once this is committed (see handlers: seal_then_receipt).
             return Outcome(seal_statement=submitted.statement_id).say(P.SUBMITTED)
-        if action == "edit":
+        if action == Action.EDIT:
             total = await self.prompts.visible_count(session, ctx)
             return Outcome().say(P.EDIT_PICK, *number_buttons(total))
-        if action == "ed" and arg.isdigit():
-            return await self.prompts.edit(session, ctx, int(arg))
-        if action == "rb":
+        if action == Action.EDIT_NUMBER and press.number is not None:
+            return await self.prompts.edit(session, ctx, press.number)
+        if action == Action.BACK_TO_READBACK:
             return await self.resume(session, ctx)
-        if action == "later":
+        if action == Action.NOT_YET:
             return Outcome().say(P.NOT_YET, *resume_button())
-        if action == "wd":
+        if action == Action.WITHDRAW:
             return self._confirm(session, ctx, "withdraw")
         return Outcome(toast=P.STALE_BUTTON, clear_pressed=False)
 
@@ -236,23 +245,23 @@ class ConversationService:
         if what == "withdraw":
             return Outcome().say(
                 P.CONFIRM_WITHDRAW,
-                (Button(P.BUTTON_WITHDRAW_YES, "wdy"),),
-                (Button(P.BUTTON_NO_KEEP, "wdn"),),
+                (Button(P.BUTTON_WITHDRAW_YES, Press(Action.WITHDRAW_YES)),),
+                (Button(P.BUTTON_NO_KEEP, Press(Action.WITHDRAW_NO)),),
             )
         return Outcome().say(
             P.CONFIRM_DELETE,
-            (Button(P.BUTTON_DELETE_YES, "dly"),),
-            (Button(P.BUTTON_NO_KEEP, "dln"),),
+            (Button(P.BUTTON_DELETE_YES, Press(Action.DELETE_YES)),),
+            (Button(P.BUTTON_NO_KEEP, Press(Action.DELETE_NO)),),
         )
 
-    async def _confirmed(self, session: AsyncSession, ctx: Ctx, action: str) -> Outcome:
+    async def _confirmed(self, session: AsyncSession, ctx: Ctx, action: Action) -> Outcome:
         if ctx.pos.awaiting != CONFIRMATIONS[action]:
             return Outcome(toast=P.STALE_BUTTON, clear_pressed=False)
         ctx.pos.awaiting = None
-        if action in ("wdn", "dln"):
+        if action in (Action.WITHDRAW_NO, Action.DELETE_NO):
             ctx.save(session)
             return Outcome().say(P.KEPT, *resume_button())
-        if action == "wdy":
+        if action == Action.WITHDRAW_YES:
             closed = self._withdraw_closed(ctx)
             if closed is not None:
                 return closed

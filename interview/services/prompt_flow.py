@@ -12,7 +12,7 @@ from interview.services.answer_store import AnswerStore
 from interview.services.context import Ctx
 from interview.services.lifecycle import Lifecycle
 from interview.services.prompts import readback_says, resume_button, saved_says, step_says
-from interview.services.replies import Outcome
+from interview.services.replies import Action, Outcome, Press
 from storage.tables import InterviewState
 
 DESCRIBED = {"family": "as a family member", "professional": "by your role"}
@@ -111,37 +111,37 @@ class PromptFlow:
         out.says.extend(saved_says(prompt))
         return out
 
-    async def press(self, session: AsyncSession, ctx: Ctx, action: str, arg: str) -> Outcome:
+    async def press(self, session: AsyncSession, ctx: Ctx, press: Press) -> Outcome:
         """A button under a prompt; buttons of an earlier prompt are refused as stale."""
         cursor = ctx.pos.cursor or Cursor(prompt_id=None)
-        prompt_id, _, value = arg.partition(":")
+        prompt_id, action = press.prompt, press.action
         if cursor.prompt_id is None or prompt_id != cursor.prompt_id:
             return Outcome(toast=P.STALE_BUTTON, clear_pressed=False)
         if ctx.state == InterviewState.PAUSED:
             ctx.save(session, InterviewState.INTERVIEW)
         engine = self.engine(ctx)
         prompt = ctx.script.prompt(prompt_id)
-        if action == "help":
+        if action == Action.HELP:
             return Outcome(clear_pressed=False).say(prompt.help or P.HELP)
-        if action == "pause":
+        if action == Action.PAUSE:
             return self.pause(session, ctx)
-        if action == "ch":
-            return await self._choose(session, ctx, prompt_id, value, cursor)
+        if action == Action.CHOOSE:
+            return await self._choose(session, ctx, prompt_id, press.value or "", cursor)
         progress = await self.progress(session, ctx)
-        if action == "back":
+        if action == Action.BACK:
             return await self.show(session, ctx, engine.back(progress, cursor))
-        if action == "keep":
+        if action == Action.KEEP:
             ctx.pos.edit_fresh = False
             return await self.show(session, ctx, engine.next(progress, cursor))
-        if action == "skip":
+        if action == Action.SKIP:
             step = engine.skip(progress, cursor)
             await self._skipped(session, ctx, (prompt_id,))
             return await self.show(session, ctx, step)
-        if action == "skipsec":
+        if action == Action.SKIP_SECTION:
             section = engine.skip_section(progress, cursor)
             await self._skipped(session, ctx, section.skipped)
             return await self.show(session, ctx, section.step)
-        if action == "done":
+        if action == Action.DONE:
             if (
                 prompt.kind != "choice"
                 and await self.answers.parts_count(session, ctx.interview, prompt_id) == 0

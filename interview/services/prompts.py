@@ -6,7 +6,7 @@ from interview.engine import Step
 from interview.render import render_readback
 from interview.script import Prompt
 from interview.services import phrases as P
-from interview.services.replies import Button, Say
+from interview.services.replies import Action, Button, Press, Say
 from interview.statement import Statement
 
 ROW = 4
@@ -15,28 +15,31 @@ ROW = 4
 def prompt_buttons(
     prompt: Prompt, *, has_parts: bool, picked: list[str], number: int, note: bool, editing: bool
 ) -> tuple[tuple[Button, ...], ...]:
-    pid = prompt.id
+    def under(label: str, action: Action) -> Button:
+        return Button(label, Press(action, prompt=prompt.id))
+
     rows: list[tuple[Button, ...]] = []
     if prompt.kind == "choice":
         for choice in prompt.choices:
             mark = "✓ " if choice.value in picked else ""
-            rows.append((Button(mark + choice.label, "ch", f"{pid}:{choice.value}"),))
+            pick = Press(Action.CHOOSE, prompt=prompt.id, value=choice.value)
+            rows.append((Button(mark + choice.label, pick),))
         if prompt.multiple and picked:
-            rows.append((Button(P.BUTTON_DONE, "done", pid),))
+            rows.append((under(P.BUTTON_DONE, Action.DONE),))
     elif has_parts:
-        rows.append((Button(P.BUTTON_DONE, "done", pid),))
+        rows.append((under(P.BUTTON_DONE, Action.DONE),))
     if editing:
-        rows.append((Button(P.BUTTON_KEEP, "keep", pid),))
-    nav = [Button(P.BUTTON_SKIP, "skip", pid)] if not prompt.required else []
+        rows.append((under(P.BUTTON_KEEP, Action.KEEP),))
+    nav = [under(P.BUTTON_SKIP, Action.SKIP)] if not prompt.required else []
     if number > 1:
-        nav.append(Button(P.BUTTON_BACK, "back", pid))
-    nav.append(Button(P.BUTTON_PAUSE, "pause", pid))
+        nav.append(under(P.BUTTON_BACK, Action.BACK))
+    nav.append(under(P.BUTTON_PAUSE, Action.PAUSE))
     rows.append(tuple(nav))
     extra = []
     if prompt.help:
-        extra.append(Button(P.BUTTON_HELP, "help", pid))
+        extra.append(under(P.BUTTON_HELP, Action.HELP))
     if note:
-        extra.append(Button(P.BUTTON_SKIP_SECTION, "skipsec", pid))
+        extra.append(under(P.BUTTON_SKIP_SECTION, Action.SKIP_SECTION))
     if extra:
         rows.append(tuple(extra))
     return tuple(rows)
@@ -94,8 +97,8 @@ def saved_says(prompt: Prompt) -> list[Say]:
             P.SAVED,
             (
                 (
-                    Button(P.BUTTON_DONE, "done", prompt.id),
-                    Button(P.BUTTON_PAUSE, "pause", prompt.id),
+                    Button(P.BUTTON_DONE, Press(Action.DONE, prompt=prompt.id)),
+                    Button(P.BUTTON_PAUSE, Press(Action.PAUSE, prompt=prompt.id)),
                 ),
             ),
         )
@@ -114,9 +117,12 @@ def readback_says(statement: Statement, described: str) -> list[Say]:
                 publish="yes" if consent.anonymised_publication else "no",
             ),
             (
-                (Button(P.BUTTON_SEND, "send"),),
-                (Button(P.BUTTON_EDIT, "edit"), Button(P.BUTTON_NOT_YET, "later")),
-                (Button(P.BUTTON_WITHDRAW, "wd"),),
+                (Button(P.BUTTON_SEND, Press(Action.SEND)),),
+                (
+                    Button(P.BUTTON_EDIT, Press(Action.EDIT)),
+                    Button(P.BUTTON_NOT_YET, Press(Action.NOT_YET)),
+                ),
+                (Button(P.BUTTON_WITHDRAW, Press(Action.WITHDRAW)),),
             ),
         )
     )
@@ -124,11 +130,11 @@ def readback_says(statement: Statement, described: str) -> list[Say]:
 
 
 def number_buttons(total: int) -> tuple[tuple[Button, ...], ...]:
-    buttons = [Button(str(n), "ed", str(n)) for n in range(1, total + 1)]
+    buttons = [Button(str(n), Press(Action.EDIT_NUMBER, number=n)) for n in range(1, total + 1)]
     rows = [tuple(buttons[i : i + ROW]) for i in range(0, len(buttons), ROW)]
-    rows.append((Button(P.BUTTON_KEEP, "rb"),))
+    rows.append((Button(P.BUTTON_KEEP, Press(Action.BACK_TO_READBACK)),))
     return tuple(rows)
 
 
 def resume_button() -> tuple[tuple[Button, ...], ...]:
-    return ((Button(P.BUTTON_RESUME, "resume"),),)
+    return ((Button(P.BUTTON_RESUME, Press(Action.RESUME)),),)

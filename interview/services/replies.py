@@ -1,33 +1,78 @@
 """What the conversation wants said, independent of Telegram.
 
-Handlers turn these into Bot API calls (``handlers/render.py``). Buttons carry a short action
-code and an argument; the pair must fit Telegram's 64-byte ``callback_data``.
+Handlers turn these into Bot API calls (``handlers/render.py``). A button carries a ``Press``:
+a typed ``Action`` and the typed arguments it needs. Handlers pack it into Telegram's
+``callback_data`` (``handlers/callbacks.py``, 64 bytes at most) and unpack a pressed button back
+into a ``Press`` before calling the service, so nothing here parses strings.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-CALLBACK_LIMIT = 64
+from interview.consent import ConsentKey
+
+
+class Action(StrEnum):
+    """What a button asks for. The values are short: they go into 64-byte callback data."""
+
+    # the introduction and the consent questions
+    CONTINUE = "ok"
+    TELL_ME_MORE = "more"
+    NOT_NOW = "notnow"
+    CONSENT_YES = "cy"
+    CONSENT_NO = "cn"
+    CONSENT_MORE = "cm"
+    # under a prompt
+    CHOOSE = "ch"
+    DONE = "done"
+    KEEP = "keep"
+    SKIP = "skip"
+    SKIP_SECTION = "skipsec"
+    BACK = "back"
+    PAUSE = "pause"
+    HELP = "help"
+    # the read-back
+    SEND = "send"
+    EDIT = "edit"
+    EDIT_NUMBER = "ed"
+    BACK_TO_READBACK = "rb"
+    NOT_YET = "later"
+    WITHDRAW = "wd"
+    # "are you sure?"
+    WITHDRAW_YES = "wdy"
+    WITHDRAW_NO = "wdn"
+    DELETE_YES = "dly"
+    DELETE_NO = "dln"
+    # under a transcript
+    HEARD_RIGHT = "vok"
+    HEARD_FIX = "vfix"
+    HEARD_AGAIN = "vre"
+    # anywhere
+    RESUME = "resume"
+
+
+@dataclass(frozen=True)
+class Press:
+    """A button press: the action, and what it is about (only the arguments the action takes)."""
+
+    action: Action
+    prompt: str | None = None  # the prompt the button was shown under
+    value: str | None = None  # the choice picked
+    step: ConsentKey | None = None  # the consent question answered
+    number: int | None = None  # an answer's number on the read-back
+    answer: str | None = None  # the voice answer a transcript belongs to
 
 
 @dataclass(frozen=True)
 class Button:
     label: str
-    action: str
-    arg: str = ""
+    press: Press
 
     @property
-    def data(self) -> str:
-        data = f"{self.action}:{self.arg}" if self.arg else self.action
-        if not 1 <= len(data.encode()) <= CALLBACK_LIMIT:
-            raise ValueError(f"callback data for {self.action} is longer than 64 bytes")
-        return data
-
-    @staticmethod
-    def parse(data: str) -> tuple[str, str]:
-        action, _, arg = data.partition(":")
-        return action, arg
+    def action(self) -> Action:
+        return self.press.action
 
 
 @dataclass(frozen=True)

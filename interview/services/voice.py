@@ -13,7 +13,7 @@ from interview.services import phrases as P
 from interview.services.answer_store import AnswerStore
 from interview.services.context import Ctx
 from interview.services.prompts import saved_says
-from interview.services.replies import Button, Outcome, Say
+from interview.services.replies import Action, Button, Outcome, Press, Say
 from storage.crypto import FieldRef
 from storage.jobs import JobQueue, TranscriptionJob
 from storage.tables import Answer, AnswerStatus, AudioBlob, InterviewState
@@ -32,14 +32,14 @@ class VoiceNote:
 
 def heard_buttons(answer_id: str) -> tuple[tuple[Button, ...], ...]:
     return (
-        (Button(P.BUTTON_HEARD_OK, "vok", answer_id),),
-        (Button(P.BUTTON_HEARD_FIX, "vfix", answer_id),),
-        (Button(P.BUTTON_HEARD_AGAIN, "vre", answer_id),),
+        (Button(P.BUTTON_HEARD_OK, Press(Action.HEARD_RIGHT, answer=answer_id)),),
+        (Button(P.BUTTON_HEARD_FIX, Press(Action.HEARD_FIX, answer=answer_id)),),
+        (Button(P.BUTTON_HEARD_AGAIN, Press(Action.HEARD_AGAIN, answer=answer_id)),),
     )
 
 
 def failed_buttons(answer_id: str) -> tuple[tuple[Button, ...], ...]:
-    return ((Button(P.BUTTON_HEARD_AGAIN, "vre", answer_id),),)
+    return ((Button(P.BUTTON_HEARD_AGAIN, Press(Action.HEARD_AGAIN, answer=answer_id)),),)
 
 
 def spoken_duration(seconds: float) -> str:
@@ -129,16 +129,18 @@ class VoiceService:
             return None
         return answer
 
-    async def press(self, session: AsyncSession, ctx: Ctx, action: str, answer_id: str) -> Outcome:
-        answer = await self._answer(session, ctx, answer_id)
-        if answer is None and action != "vre":
+    async def press(self, session: AsyncSession, ctx: Ctx, press: Press) -> Outcome:
+        """A button under a transcript: that's right / correct it / record again."""
+        action = press.action
+        answer = await self._answer(session, ctx, press.answer or "")
+        if answer is None and action != Action.HEARD_AGAIN:
             return Outcome(toast=P.STALE_BUTTON, clear_pressed=False)
         prompt = ctx.script.prompt(answer.prompt_id) if answer else None
-        if action == "vok" and prompt is not None:
+        if action == Action.HEARD_RIGHT and prompt is not None:
             out = Outcome()
             out.says.extend(saved_says(prompt))
             return out
-        if action == "vfix" and answer is not None:
+        if action == Action.HEARD_FIX and answer is not None:
             ctx.pos.awaiting = f"correct:{answer.id}"
             ctx.save(session)
             return Outcome().say(P.CORRECT_HOW)

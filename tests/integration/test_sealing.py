@@ -17,6 +17,7 @@ from sqlmodel import col, select
 
 from bot.container import Container
 from bot.settings import load_settings
+from handlers.callbacks import unpack
 from interview.services.replies import Outcome
 from review.pull import pull_case
 from storage.evidence import generate_signing_key, load_identities, write_identity_file
@@ -51,14 +52,15 @@ class Participant:
         self.user_hash = container.vault.user_hash(user_id)
         self.messages = 0
 
-    async def _in_tx(self, call: str, *args: str) -> Outcome:
+    async def _in_tx(self, call: str, *args: object) -> Outcome:
         async with self.c.sessions() as session, session.begin():
             method = getattr(self.c.conversation, call)
             outcome: Outcome = await method(session, self.user_hash, *args)
             return outcome
 
     async def press(self, data: str) -> Outcome:
-        return await self._in_tx("press", data)
+        """Press the button whose callback data is ``data``, as the handler does."""
+        return await self._in_tx("press", unpack(data))
 
     async def text(self, text: str) -> Outcome:
         self.messages += 1
@@ -85,8 +87,8 @@ def prompt_of(outcome: Outcome) -> str | None:
     for say in reversed(outcome.says):
         for row in say.buttons:
             for button in row:
-                if button.action == "pause" and button.arg:
-                    return button.arg
+                if button.action == "pause" and button.press.prompt:
+                    return button.press.prompt
     return None
 
 
