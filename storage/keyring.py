@@ -1,7 +1,8 @@
 """Data keys in the database: create, load, shred, re-wrap.
 
-Unwrapped keys are never cached: an unwrap is one AES-GCM call on 32 bytes, and not caching
-means a shredded key is gone for every process the moment the shredding commits.
+An unwrapped key is cached for one session (one unit of work) only: an unwrap is one AES-GCM
+call on 32 bytes, and not caching across sessions means a shredded key is gone for every unit
+of work and every process the moment the shredding commits.
 
 Shredding also appends the key id to a ledger file in the data directory, outside the database,
 so that restoring an old database backup can be followed by ``casevoice keys reshred``.
