@@ -37,7 +37,7 @@ async def test_sigkill_at_many_points_loses_nothing_and_duplicates_nothing(world
 
     # 3. Killed while the bot waits to write the update to its inbox: neither stored nor
     #    acknowledged, so Telegram delivers it again after the restart
-    with WriteLock(world.db_path):
+    with WriteLock(world):
         await person.say(world.canary("Our boy Tomasz"), expect=None)
         held = person.updates[-1]
         await asyncio.sleep(0.5)

@@ -30,16 +30,19 @@ CONSENT = ("take_part", "quote", "anonymised_publication")
 
 
 @pytest.fixture
-async def container(tmp_path: Path) -> AsyncIterator[tuple[Container, Path]]:
-    """What `casevoice init` + `case create` leave behind, opened the way the bot opens it."""
-    data_dir = tmp_path / "data"
-    data_dir.mkdir(mode=0o700)
+async def container(
+    tmp_path: Path, data_dir: Path, db_url: str
+) -> AsyncIterator[tuple[Container, Path]]:
+    """What `casevoice init` + `case create` leave behind, opened the way the bot opens it, on
+    SQLite and on PostgreSQL."""
     FileKeyProvider.create(data_dir / "keys.json")
     generate_signing_key(data_dir / "signing-key.pem")
     (data_dir / "evidence").mkdir(mode=0o700)
     identity = tmp_path / "reviewer.txt"
     recipient = write_identity_file(identity)
-    settings = load_settings(data_dir=data_dir, bot_username="casevoice_test_bot")
+    settings = load_settings(
+        data_dir=data_dir, database_url=db_url, bot_username="casevoice_test_bot"
+    )
     async with await Container.open(settings, with_evidence=True) as opened:
         await opened.cases.create(CASE, [recipient], title="A review")
         yield opened, identity

@@ -204,7 +204,7 @@ async def test_the_shortest_note_goes_first_unless_one_has_waited_too_long(
         assert await JobQueue.claimable(session) == [long, short, middle, unknown]
 
 
-# -- the loop with a real worker process (SQLite) ----------------------------------------------
+# -- the loop with a real worker process, on both databases ------------------------------------
 
 
 @pytest.fixture
@@ -258,7 +258,6 @@ async def transcripts(storage: Storage) -> list[Transcript]:
         return list(result.all())  # type: ignore[arg-type]
 
 
-@sqlite_only
 async def test_a_note_is_transcribed_stored_encrypted_and_the_person_told(
     storage: Storage, pool: WorkerPool
 ) -> None:
@@ -283,7 +282,6 @@ async def test_a_note_is_transcribed_stored_encrypted_and_the_person_told(
     assert b"forward" not in row.body_ct and b"FORWARD" not in row.body_ct.upper()
 
 
-@sqlite_only
 async def test_a_job_left_by_a_dead_worker_is_taken_over_when_its_short_lease_ends(
     storage: Storage, pool: WorkerPool
 ) -> None:
@@ -302,7 +300,6 @@ async def test_a_job_left_by_a_dead_worker_is_taken_over_when_its_short_lease_en
     assert len(await versions_of(storage, job.answer_id)) == 1
 
 
-@sqlite_only
 async def test_a_running_job_keeps_its_lease_while_it_works(
     storage: Storage, pool: WorkerPool
 ) -> None:
@@ -328,7 +325,6 @@ async def test_a_running_job_keeps_its_lease_while_it_works(
     assert len(await transcripts(storage)) == 1
 
 
-@sqlite_only
 async def test_bad_audio_fails_once_kindly_and_the_audio_is_kept(
     storage: Storage, pool: WorkerPool
 ) -> None:
@@ -348,7 +344,7 @@ async def test_bad_audio_fails_once_kindly_and_the_audio_is_kept(
     assert blob is not None and blob.data_ct
 
 
-@sqlite_only
+@sqlite_only  # the pool alone: no database plays a part
 async def test_too_long_audio_names_the_configured_limit(
     storage: Storage, pool: WorkerPool
 ) -> None:
