@@ -1,4 +1,5 @@
-"""Sealing with the real services, database, cipher and evidence store (no Telegram).
+"""Sealing with the real services, database, cipher and evidence store (no Telegram), on
+SQLite and PostgreSQL.
 
 A participant's interview is driven through ``ConversationService`` exactly as the handlers do,
 one transaction per update; then ``SealingService`` seals, the reviewer's ``pull_case`` opens.
@@ -7,104 +8,33 @@ one transaction per update; then ``SealingService`` seals, the reviewer's ``pull
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.container import Container
-from bot.settings import load_settings
-from interview.services.replies import Outcome
 from review.pull import pull_case
-from storage.evidence import generate_signing_key, load_identities, write_identity_file
+from storage.evidence import load_identities
 from storage.evidence.store import LocalEvidenceStore
-from storage.keyfile import FileKeyProvider
 from storage.tables import Answer, ConsentRecord, DataKeyRow, Interview, Statement
 from tests.e2e.voice_helpers import statement_files
-
-CASE = "LCSPR-SEAL-01"
-CONSENT = ("take_part", "quote", "anonymised_publication")
+from tests.integration.conversation import CASE, Participant, count, opened_container
 
 
 @pytest.fixture
 async def container(
     tmp_path: Path, data_dir: Path, db_url: str
 ) -> AsyncIterator[tuple[Container, Path]]:
-    """What `casevoice init` + `case create` leave behind, opened the way the bot opens it, on
-    SQLite and on PostgreSQL."""
-    FileKeyProvider.create(data_dir / "keys.json")
-    generate_signing_key(data_dir / "signing-key.pem")
-    (data_dir / "evidence").mkdir(mode=0o700)
+    """The bot's services on SQLite and on PostgreSQL, and the reviewer's identity."""
     identity = tmp_path / "reviewer.txt"
-    recipient = write_identity_file(identity)
-    settings = load_settings(
-        data_dir=data_dir, database_url=db_url, bot_username="casevoice_test_bot"
-    )
-    async with await Container.open(settings, with_evidence=True) as opened:
-        await opened.cases.create(CASE, [recipient], title="A review")
+    async with opened_container(data_dir, db_url, identity) as opened:
         yield opened, identity
 
 
-class Participant:
-    def __init__(self, container: Container, user_id: int) -> None:
-        self.c = container
-        self.user_hash = container.vault.user_hash(user_id)
-        self.messages = 0
-
-    async def _in_tx(self, call: str, *args: str) -> Outcome:
-        async with self.c.sessions() as session, session.begin():
-            method = getattr(self.c.conversation, call)
-            outcome: Outcome = await method(session, self.user_hash, *args)
-            return outcome
-
-    async def press(self, data: str) -> Outcome:
-        return await self._in_tx("press", data)
-
-    async def text(self, text: str) -> Outcome:
-        self.messages += 1
-        return await self._in_tx("text", text, f"msg:{self.messages}")
-
-    async def to_readback(self, code: str, answer: str) -> None:
-        await self._in_tx("start", code)
-        await self.press("ok")
-        for key in CONSENT:
-            outcome = await self.press(f"cy:{key}")
-        await self.text(answer)
-        outcome = await self.press(f"done:{prompt_of(outcome)}")
-        while (prompt := prompt_of(outcome)) is not None:
-            outcome = await self.press(f"skip:{prompt}")
-        assert any("Your statement is ready" in s.text for s in outcome.says)
-
-    async def send(self) -> str:
-        outcome = await self.press("send")
-        assert outcome.seal_statement is not None
-        return outcome.seal_statement
-
-
-def prompt_of(outcome: Outcome) -> str | None:
-    for say in reversed(outcome.says):
-        for row in say.buttons:
-            for button in row:
-                if button.action == "pause" and button.arg:
-                    return button.arg
-    return None
-
-
-async def count(c: Container, model: type, *where: Any) -> int:
-    async with c.sessions() as session:
-        return int(
-            (
-                await session.execute(select(func.count()).select_from(model).where(*where))
-            ).scalar_one()
-        )
-
-
 def ledger_ids(store: Path) -> list[str]:
-    import json
-
     path = store / CASE / "ledger.jsonl"
     return [json.loads(line)["statement_id"] for line in path.read_text().splitlines()]
 
