@@ -136,8 +136,20 @@ class Lifecycle:
 
     @staticmethod
     async def statements_of(session: AsyncSession, ctx: Ctx) -> list[StatementRow]:
+        """The person's statements, locked for this transaction and read afresh.
+
+        A sealing (the sweep, or another bot process) may be updating them at this moment:
+        on PostgreSQL both transactions run side by side, and whichever read first without a
+        lock would write over the other's outcome (a withdrawal lost, or a sealed statement
+        marked withdrawn without a notice to the reviewer). ``SealingService.seal`` takes the
+        same row lock before anything else; so must every writer here (SQLite ignores it: its
+        writers take turns anyway).
+        """
         rows = await session.execute(
-            select(StatementRow).where(col(StatementRow.participant_id) == ctx.participant.id)
+            select(StatementRow)
+            .where(col(StatementRow.participant_id) == ctx.participant.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
         return list(rows.scalars())
 
@@ -146,21 +158,14 @@ class Lifecycle:
 
     async def erase(self, session: AsyncSession, ctx: Ctx, *, reason: str) -> None:
         """Crypto-shred the interview's data key and delete its content rows."""
+        # The statements first: the lock order a concurrent sealing uses too (no deadlock).
+        statements = await self.statements_of(session, ctx)
         if ctx.interview.dek_id is not None:
             await self.vault.keyring.shred(session, [ctx.interview.dek_id], reason)
         await session.execute(
             delete(AudioBlob).where(col(AudioBlob.interview_id) == ctx.interview.id)
         )
         await session.execute(delete(Answer).where(col(Answer.interview_id) == ctx.interview.id))
-        statements = (
-            (
-                await session.execute(
-                    select(StatementRow).where(col(StatementRow.interview_id) == ctx.interview.id)
-                )
-            )
-            .scalars()
-            .all()
-        )
         for statement in statements:
             statement.body_ct = None
             if statement.state != "sealed":
