@@ -303,7 +303,10 @@ class WriteLock:
 
 
 async def settle(world: World, timeout: float = 20.0) -> None:  # noqa: ASYNC109
-    """Wait until Telegram holds nothing unacknowledged and the inbox nothing unhandled."""
+    """Wait until Telegram holds nothing unacknowledged and the inbox nothing unhandled: every
+    update's effects are committed. Replies go out after the commit, so a test that counts what
+    was *sent* waits for a later exchange in the same chat instead (a chat's updates are
+    handled, replies and all, one after the other)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while (await world.client.updates())["pending"] or world.scalar(
@@ -311,7 +314,13 @@ async def settle(world: World, timeout: float = 20.0) -> None:  # noqa: ASYNC109
     ):
         assert loop.time() < deadline, "updates are still pending"
         await asyncio.sleep(0.05)
-    await asyncio.sleep(0.2)
+
+
+async def delivered(world: World, update_id: int) -> bool:
+    """Whether a getUpdates answer has handed `update_id` to the bot (the sandbox's log)."""
+    return any(
+        update_id in r.get("update_ids", ()) for r in await world.client.requests("getUpdates")
+    )
 
 
 async def until(check: Callable[[], object], timeout: float = 10.0) -> None:  # noqa: ASYNC109

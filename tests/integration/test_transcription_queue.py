@@ -26,6 +26,7 @@ from storage.jobs import AGING, MAX_ATTEMPTS, JobQueue, TranscriptionJob
 from storage.tables import Answer, AnswerVersion, AudioBlob, Interview, Transcript, utcnow
 from tests.conftest import Storage
 from tests.e2e.voice_helpers import silent_ogg
+from tests.e2e.world import until
 from tests.integration.scenario import Written, write_story
 from tests.unit.transcription.helpers import clip
 from transcription import errors as E
@@ -236,10 +237,18 @@ async def run_until_told(
     task = asyncio.create_task(loop.run(stop))
     try:
         await asyncio.wait_for(told.done.wait(), timeout)
-        await asyncio.sleep(0.3)  # the "notified" flag is written just after telling
+        # A heard note's "notified" flag is committed just after the person is told: wait for
+        # it (a failed note is final before telling).
+        for job_id in told.said:
+            await until(lambda j=job_id: settled(storage, j))
     finally:
         stop.set()
         await task
+
+
+async def settled(storage: Storage, job_id: str) -> bool:
+    job = await job_row(storage, job_id)
+    return job.state == "failed" or (job.state == "done" and job.notified)
 
 
 async def versions_of(storage: Storage, answer_id: str) -> list[tuple[str, str, str | None]]:
