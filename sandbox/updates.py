@@ -114,6 +114,9 @@ class UpdateQueue:
         while True:
             if generation != self._poll_generation:
                 raise PollConflict
+            if offset and offset > 0:
+                # Replayed while this poll waited: its offset confirms them, as on Telegram.
+                self._confirm(offset)
             if self.pending:
                 return self.pending[:count]
             remaining = deadline - loop.time()

@@ -81,6 +81,24 @@ async def test_updates_stay_queued_until_a_higher_offset_confirms_them(
     assert (await client.updates())["confirmed_up_to"] == 3
 
 
+async def test_a_replay_while_a_later_offset_waits_is_confirmed_not_handed_over(
+    sandbox: RunningSandbox, client: SandboxClient
+) -> None:
+    # Given a bot that has taken updates 1 and 2 and now waits with offset 3
+    for text in ("one", "two"):
+        await client.send_text(USER, text)
+    assert ids(await get_updates(sandbox)) == [1, 2]
+    poll = asyncio.create_task(get_updates(sandbox, offset=3, timeout=10))
+    await arrived(client, count=2)
+
+    # When Telegram re-delivers 1 and 2 while it waits, and then a new update arrives
+    assert await client.replay_updates([1, 2]) == [1, 2]
+    await client.send_text(USER, "three")
+
+    # Then the waiting poll's offset has confirmed the replayed ones: only 3 is handed over
+    assert ids(await asyncio.wait_for(poll, 5)) == [3]
+
+
 async def test_limit_and_negative_offset(sandbox: RunningSandbox, client: SandboxClient) -> None:
     for n in range(5):
         await client.send_text(USER, f"m{n}")
