@@ -95,8 +95,10 @@ async def test_a_replay_while_a_later_offset_waits_is_confirmed_not_handed_over(
     assert await client.replay_updates([1, 2]) == [1, 2]
     await client.send_text(USER, "three")
 
-    # Then the waiting poll's offset has confirmed the replayed ones: only 3 is handed over
+    # Then the waiting poll hands over only 3, and its offset confirms the replayed ones
     assert ids(await asyncio.wait_for(poll, 5)) == [3]
+    assert ids(await get_updates(sandbox, offset=4)) == []
+    assert (await client.updates())["pending"] == []
 
 
 async def test_limit_and_negative_offset(sandbox: RunningSandbox, client: SandboxClient) -> None:
