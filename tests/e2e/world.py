@@ -150,6 +150,21 @@ class BotProcess:
         )
 
 
+def query(engine: Engine, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    statement, bound = _bound(sql, params)
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(statement, bound)]
+
+
+def rows_at(url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """One query on the database at `url` (an engine for just this look)."""
+    engine = sync_engine(url)
+    try:
+        return query(engine, sql, *params)
+    finally:
+        engine.dispose()
+
+
 @dataclass
 class Invites:
     family: list[str]
@@ -204,9 +219,7 @@ class World:
             self._engine = None
 
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        statement, bound = _bound(sql, params)
-        with self.engine.connect() as conn:
-            return [tuple(row) for row in conn.execute(statement, bound)]
+        return query(self.engine, sql, *params)
 
     def scalar(self, sql: str, *params: Any) -> Any:
         rows = self.rows(sql, *params)
