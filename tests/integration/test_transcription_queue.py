@@ -2,7 +2,8 @@
 
 Claims have one winner on SQLite and PostgreSQL; a running job's lease is kept alive by a
 heartbeat and a dead worker's job is taken over once its short lease runs out; bad audio fails
-once, kindly. The loop tests use the real tiny.en model in a real worker process.
+once, kindly. The loop tests use the real tiny.en model in a real worker process. All of it
+runs on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
