@@ -43,12 +43,14 @@ from tests.e2e.world import (
 )
 
 EXTRA_INVITES = {"family": 3, "professional": 2}
+ALL_INVITES = {role: n + 1 for role, n in EXTRA_INVITES.items()}
 
 
 @dataclass(frozen=True)
 class Template:
     data_dir: Path
     identity: Path
+    recipient: str
     invites: Invites
     database_url: str | None = None
 
@@ -61,51 +63,68 @@ def _cli(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-async def _more_invites(data_dir: Path, database_url: str | None) -> dict[str, list[str]]:
-    """More invites through the service (as the CLI does), to keep the session set-up short."""
+async def _invites(
+    data_dir: Path, database_url: str | None, counts: dict[str, int]
+) -> dict[str, list[str]]:
+    """Invites through the service (as the CLI does), to keep the set-up short."""
     settings = load_settings(
         data_dir=data_dir, database_url=database_url, bot_username="casevoice_sandbox_bot"
     )
-    codes: dict[str, list[str]] = {}
+    codes: dict[str, list[str]] = {role: [] for role in counts}
     async with await Container.open(settings, run_migrations=False) as container:
-        for role, n in EXTRA_INVITES.items():
+        for role, n in counts.items():
             for _ in range(n):
-                created = await container.invites.create(CASE_REF, role)
-                codes.setdefault(role, []).append(created.code)
+                codes[role].append((await container.invites.create(CASE_REF, role)).code)
     return codes
 
 
-def build_template(root: Path, database_url: str | None = None) -> Template:
-    """What a reviewer's set-up leaves: `casevoice init`, a reviewer key, a case, invites."""
-    data_dir = root / "data"
-    env = bot_env(data_dir, database_url=database_url)
-    _cli(env, "init")
-    identity = root / "reviewer-identity.txt"
-    keygen = _cli(env, "review", "keygen", "--out", str(identity))
-    match = re.search(r"age1[0-9a-z]{20,}", keygen + identity.read_text())
-    assert match is not None, "review keygen printed no age1 recipient"
+def _create_case(env: dict[str, str], recipient: str) -> None:
     _cli(
         env,
         "case",
         "create",
         CASE_REF,
         "--recipient",
-        match.group(0),
+        recipient,
         "--title",
         CASE_TITLE,
         "--withdraw-until",
         "2099-12-31",
     )
+
+
+def build_template(root: Path) -> Template:
+    """What a reviewer's set-up leaves: `casevoice init`, a reviewer key, a case, invites."""
+    data_dir = root / "data"
+    env = bot_env(data_dir)
+    _cli(env, "init")
+    identity = root / "reviewer-identity.txt"
+    keygen = _cli(env, "review", "keygen", "--out", str(identity))
+    match = re.search(r"age1[0-9a-z]{20,}", keygen + identity.read_text())
+    assert match is not None, "review keygen printed no age1 recipient"
+    _create_case(env, match.group(0))
     first = {
         role: json.loads(_cli(env, "invite", "create", CASE_REF, "--role", role, "--json"))
         for role in ("family", "professional")
     }
-    more = asyncio.run(_more_invites(data_dir, database_url))
+    more = asyncio.run(_invites(data_dir, None, EXTRA_INVITES))
     invites = Invites(
         family=[first["family"]["code"], *more["family"]],
         professional=[first["professional"]["code"], *more["professional"]],
     )
-    return Template(data_dir, identity, invites, database_url)
+    return Template(data_dir, identity, match.group(0), invites)
+
+
+def build_on_postgres(template: Template, root: Path, database_url: str) -> Template:
+    """The same set-up in a fresh PostgreSQL database: `casevoice init` and `case create`
+    against it (the same reviewer as the session's), invites through the service."""
+    data_dir = root / "data"
+    env = bot_env(data_dir, database_url=database_url)
+    _cli(env, "init")
+    _create_case(env, template.recipient)
+    codes = asyncio.run(_invites(data_dir, database_url, ALL_INVITES))
+    invites = Invites(family=codes["family"], professional=codes["professional"])
+    return Template(data_dir, template.identity, template.recipient, invites, database_url)
 
 
 @pytest.fixture(scope="session")
@@ -121,8 +140,8 @@ async def world(
     """A fresh data dir and database, a sandbox, and the bot running against it.
 
     SQLite by default (a copy of the session's template). A test parametrised indirectly with
-    ``"postgresql"`` gets its own set-up in a fresh PostgreSQL database instead: the whole
-    bot, CLI and reviewer pull on the other engine.
+    ``"postgresql"`` gets its own set-up in a fresh PostgreSQL database instead: the bot, the
+    CLI's set-up and the reviewer's pull on the other engine.
     """
     backend = getattr(request, "param", "sqlite")
     if backend == "sqlite":
@@ -134,7 +153,7 @@ async def world(
     assert backend == "postgresql", backend
     async with fresh_pg_database() as pg:
         # In a thread: the set-up runs the CLI and an event loop of its own.
-        own = await asyncio.to_thread(build_template, tmp_path / "pg", pg.url)
+        own = await asyncio.to_thread(build_on_postgres, template, tmp_path / "pg", pg.url)
         async with _running_world(own, own.data_dir, tmp_path) as world:
             yield world
         assert not (own.data_dir / "casevoice.db").exists(), "the bot fell back to SQLite"
