@@ -144,6 +144,9 @@ async def handle_method(request: web.Request) -> web.StreamResponse:
             violation=exc.description if exc.violation else None,
         )
     entry["status"] = 200
+    if method == "getUpdates":
+        # Which updates were handed over (ids only): tests wait on "the bot has it".
+        entry["update_ids"] = [u["update_id"] for u in result]
     if fault is not None and fault.kind == "drop_after":
         entry["status"] = "dropped after processing"
         await drop_connection(request)

@@ -7,8 +7,8 @@
   two bot instances poll with the same token.
 - `allowed_updates` applies to updates created after it was set; the rest are not queued.
 - `replay` queues already-delivered updates again, unchanged (Telegram re-delivering after a
-  lost acknowledgement). A bot already holding a higher offset confirms them at once, as it
-  would on Telegram; a restarted bot (no offset yet) receives them.
+  lost acknowledgement). A restarted bot (no offset yet) receives them; a bot holding a higher
+  offset never does: its next poll confirms them, and a poll already waiting passes them by.
 """
 
 from __future__ import annotations
@@ -114,8 +114,14 @@ class UpdateQueue:
         while True:
             if generation != self._poll_generation:
                 raise PollConflict
-            if self.pending:
-                return self.pending[:count]
+            # Updates replayed while this poll waited are below its offset: not for it (its
+            # offset confirmed them); they stay queued for a poll without one (a restarted bot),
+            # and the next poll with an offset confirms them at once.
+            ready = [
+                u for u in self.pending if not offset or offset < 0 or u["update_id"] >= offset
+            ]
+            if ready:
+                return ready[:count]
             remaining = deadline - loop.time()
             if remaining <= 0 or self.closed:
                 return []

@@ -25,12 +25,19 @@ async def erase_interview(
     reason: str,
 ) -> list[Statement]:
     """Erase in the caller's transaction; returns the interview's statements (now bodiless)."""
+    # The statements first, locked and read afresh: the lock order a concurrent sealing uses
+    # too, so the two never deadlock and neither writes over the other's outcome.
+    query = (
+        select(Statement)
+        .where(col(Statement.interview_id) == interview.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    statements = list((await session.execute(query)).scalars().all())
     if interview.dek_id is not None:
         await keyring.shred(session, [interview.dek_id], reason)
     await session.execute(delete(AudioBlob).where(col(AudioBlob.interview_id) == interview.id))
     await session.execute(delete(Answer).where(col(Answer.interview_id) == interview.id))
-    query = select(Statement).where(col(Statement.interview_id) == interview.id)
-    statements = list((await session.execute(query)).scalars().all())
     for statement in statements:
         statement.body_ct = None
         session.add(statement)

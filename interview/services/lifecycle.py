@@ -142,8 +142,20 @@ class Lifecycle:
 
     @staticmethod
     async def statements_of(session: AsyncSession, ctx: Ctx) -> list[StatementRow]:
+        """The person's statements, locked for this transaction and read afresh.
+
+        A sealing (the sweep, or another bot process) may be updating them at this moment:
+        on PostgreSQL both transactions run side by side, and whichever read first without a
+        lock would write over the other's outcome (a withdrawal lost, or a sealed statement
+        marked withdrawn without a notice to the reviewer). ``SealingService.seal`` takes the
+        same row lock before anything else; so must every writer here (SQLite ignores it: its
+        writers take turns anyway).
+        """
         rows = await session.execute(
-            select(StatementRow).where(col(StatementRow.participant_id) == ctx.participant.id)
+            select(StatementRow)
+            .where(col(StatementRow.participant_id) == ctx.participant.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
         return list(rows.scalars())
 

@@ -150,9 +150,15 @@ class SealingService:
             result = await asyncio.to_thread(self.writer.seal_statement, bundle, recipients)
             del bundle
             async with writing(self.sessions) as session:
-                row = await session.get(StatementRow, statement_id)
+                # Locked, and read afresh: on PostgreSQL a withdrawal (or another process
+                # sealing the same statement) may be committing right now. Reading without the
+                # lock would overwrite its "withdrawn" with "sealed"; the withdrawal takes the
+                # same lock first (Lifecycle.statements_of), so the two queue in either order.
+                row = await session.get(StatementRow, statement_id, with_for_update=True)
                 if row is None:
                     return None
+                if row.state == StatementState.SEALED and row.receipt_code is not None:
+                    return Sealed(statement_id, row.receipt_code)  # sealed elsewhere meanwhile
                 if row.state == StatementState.WITHDRAWN:
                     # Withdrawn while it was being sealed: the reviewer must see that too.
                     await asyncio.to_thread(

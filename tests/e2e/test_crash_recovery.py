@@ -3,12 +3,18 @@ carries on at the same prompt after a restart."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from tests.e2e.people import Person
-from tests.e2e.world import World, WriteLock, inbox_state, pending_ids, settle, until
+from tests.e2e.world import (
+    World,
+    WriteLock,
+    delivered,
+    inbox_state,
+    pending_ids,
+    settle,
+    until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -37,10 +43,10 @@ async def test_sigkill_at_many_points_loses_nothing_and_duplicates_nothing(world
 
     # 3. Killed while the bot waits to write the update to its inbox: neither stored nor
     #    acknowledged, so Telegram delivers it again after the restart
-    with WriteLock(world.db_path):
+    with WriteLock(world):
         await person.say(world.canary("Our boy Tomasz"), expect=None)
         held = person.updates[-1]
-        await asyncio.sleep(0.5)
+        await until(lambda: delivered(world, held))  # the bot has it; the lock keeps it unstored
         await world.bot.kill()
     assert held in await pending_ids(world) and inbox_state(world, held) is None
     await world.bot.start()

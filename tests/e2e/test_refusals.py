@@ -9,7 +9,7 @@ import pytest
 
 from interview.services import phrases as P
 from tests.e2e.people import Person
-from tests.e2e.world import World, invite_hash
+from tests.e2e.world import World, inbox_state, invite_hash, until
 
 pytestmark = pytest.mark.slow
 
@@ -102,8 +102,8 @@ async def test_forwarded_messages_and_group_chats_are_refused(world: World) -> N
     assert sent["queued"], "the group command never reached the bot"
     left = await _wait_for_request(world, "leaveChat", group)
     assert left["status"] == 200
-    await world.client.wait_for_updates_confirmed()
-    await asyncio.sleep(0.5)
+    # once the bot has handled that command (its effects commit with the inbox mark)
+    await until(lambda: inbox_state(world, sent["update_id"]) == "done")
     chat = await world.client.chat(group)
     assert chat["bot_is_member"] is False
     assert world.table_counts() == before

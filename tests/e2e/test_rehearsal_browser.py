@@ -346,13 +346,21 @@ def test_two_tabs_are_two_people(rehearsal: Rehearsal, browser: Browser) -> None
         first.get_by_label("Message").press("Enter")
         press(first, "Continue")
         bot_says(first, "Your choice (1 of 3)", after)
+        after = newest(second)
         second.get_by_label("Message").fill("only-in-the-second-tab")
         second.get_by_label("Message").press("Enter")
         expect(second.locator("#log .row.me", has_text="only-in-the-second-tab")).to_be_visible()
+        # the bot's answer to it (the introduction again): the second tab is up to date with
+        # everything before it, so a wrongly shared chat would show the first tab's lines now
+        bot_says(second, "Continue", after)
+        # and one more exchange in the first tab, so that it is up to date with the second's
+        after = newest(first)
+        first.get_by_label("Message").fill("still-the-first-tab")
+        first.get_by_label("Message").press("Enter")
+        bot_says(first, "Your choice (1 of 3)", after)
 
         # Then each tab shows its own chat and nothing of the other's
         expect(first.locator("#log .row.me", has_text="only-in-the-first-tab")).to_be_visible()
-        second.wait_for_timeout(1500)  # let a wrongly shared chat have time to show up
         assert "only-in-the-first-tab" not in chat_text(second)
         assert "Your choice (1 of 3)" not in chat_text(second)
         assert "only-in-the-second-tab" not in chat_text(first)

@@ -45,14 +45,29 @@ async def test_replayed_updates_change_nothing(world: World) -> None:
     await world.bot.start()
     await settle(world)
 
-    # Then the bot took them (acknowledged) and changed nothing, and said nothing
+    # Then the bot took them (acknowledged) and changed nothing
     assert await pending_ids(world) == set()
     assert snapshot(world, interview_id) == before
-    assert len(await person.bot_messages()) == bot_messages
+    # and said nothing: the chat's next exchange is handled after them, replies and all, and
+    # its two replies are the only messages added
     await person.command("resume", expect="Question 3 of")
+    new = [str(m["text"]) for m in (await person.bot_messages())[bot_messages:]]
+    assert len(new) == 2 and new[0].startswith("Welcome back"), new
+    assert new[1].startswith("Question 3 of")
     assert await person.current_prompt() == "experience"
 
-    # And a replay while the bot runs (it holds a later offset) is dropped as Telegram would
-    await world.client.replay_updates(person.updates[-3:])
+    # And a replay while the bot runs (it holds a later offset) is dropped as Telegram would:
+    # the bot's next poll confirms it without its ever being handed to the bot again
+    again = person.updates[-3:]
+    handed = await deliveries(world, again)
+    await world.client.replay_updates(again)
+    await person.command("resume", expect="Question 3 of")
     await settle(world)
+    assert await deliveries(world, again) == handed
     assert world.active_parts(interview_id) == before["parts"]
+
+
+async def deliveries(world: World, update_ids: list[int]) -> int:
+    """How many times getUpdates has handed any of these updates to the bot."""
+    polls = await world.client.requests("getUpdates")
+    return sum(1 for r in polls for u in r.get("update_ids", ()) if u in update_ids)

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Template
 from tests.e2e.people import Person
 from tests.e2e.voice_helpers import (
     CRASH_POINTS,
@@ -77,7 +76,7 @@ def exported(out: Path) -> set[str]:
 
 
 async def test_a_finished_interview_is_sealed_and_the_reviewer_pulls_what_was_confirmed(
-    world: World, template: Template, tmp_path: Path
+    world: World, tmp_path: Path
 ) -> None:
     # Given a family member who types two answers and confirms a voice answer
     await with_transcription(world)
@@ -112,7 +111,7 @@ async def test_a_finished_interview_is_sealed_and_the_reviewer_pulls_what_was_co
 
     # The reviewer's pull yields the answers and the transcript the person confirmed
     out = tmp_path / "pulled"
-    done = pull(world, template.identity, out)
+    done = pull(world, world.identity, out)
     assert done.returncode == 0, done.stderr
     statement = statement_files(out)[statement_id]
     assert [p["text"] for p in parts_of(statement, "relationship")] == typed
@@ -131,7 +130,7 @@ async def test_a_finished_interview_is_sealed_and_the_reviewer_pulls_what_was_co
     # The standard age tool opens the same sealed file: a tar holding the same statement.json
     (sealed,) = (world.data_dir / "evidence" / CASE_REF).glob(f"{statement_id}.age")
     opened = subprocess.run(  # noqa: ASYNC221
-        [AGE, "-d", "-i", str(template.identity), str(sealed)],
+        [AGE, "-d", "-i", str(world.identity), str(sealed)],
         capture_output=True,
         timeout=60,
         check=False,
@@ -160,9 +159,7 @@ def tampered(store: Path, root: Path, name: str) -> Path:
     return copy
 
 
-async def test_tampering_is_detected_named_and_never_exported(
-    world: World, template: Template, tmp_path: Path
-) -> None:
+async def test_tampering_is_detected_named_and_never_exported(world: World, tmp_path: Path) -> None:
     # Given two sealed statements in the case
     first = await finish(
         world,
@@ -185,7 +182,7 @@ async def test_tampering_is_detected_named_and_never_exported(
     def run(
         copy: Path,
         name: str,
-        identity: Path = template.identity,
+        identity: Path = world.identity,
     ) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str], Path]:
         verify = review(world.bot.env, "verify", CASE_REF, "--store", str(copy))
         out = tmp_path / f"out-{name}"
@@ -252,7 +249,7 @@ async def test_tampering_is_detected_named_and_never_exported(
 
 
 async def test_withdrawal_after_submission_is_marked_and_nothing_exported(
-    world: World, template: Template, tmp_path: Path
+    world: World, tmp_path: Path
 ) -> None:
     # Given a sealed statement that the reviewer has already pulled once
     person = Person(world.client, world.user(777002201))
@@ -260,7 +257,7 @@ async def test_withdrawal_after_submission_is_marked_and_nothing_exported(
         world, person, world.invites.family[0], world.canary("I am her neighbour")
     )
     out = tmp_path / "pulled"
-    assert pull(world, template.identity, out).returncode == 0
+    assert pull(world, world.identity, out).returncode == 0
     assert exported(out) == {statement_id}
 
     # When the person withdraws it
@@ -277,18 +274,18 @@ async def test_withdrawal_after_submission_is_marked_and_nothing_exported(
         ).returncode
         == 0
     )
-    done = pull(world, template.identity, out)
+    done = pull(world, world.identity, out)
     assert done.returncode == 0, done.stderr
     assert rows_of(index_of(out))[statement_id]["status"] == "withdrawn"
     assert not (out / statement_id).exists()
     fresh = tmp_path / "fresh"
-    assert pull(world, template.identity, fresh).returncode == 0
+    assert pull(world, world.identity, fresh).returncode == 0
     assert rows_of(index_of(fresh))[statement_id]["status"] == "withdrawn"
     assert not exported(fresh)
 
 
 async def test_a_crash_at_any_step_of_sealing_is_completed_on_restart(
-    world: World, template: Template, tmp_path: Path
+    world: World, tmp_path: Path
 ) -> None:
     # Given sealing that cannot reach the store (a file where the case folder should be)
     blocker = world.data_dir / "evidence" / CASE_REF
@@ -343,6 +340,6 @@ async def test_a_crash_at_any_step_of_sealing_is_completed_on_restart(
     ):
         await person.command("receipt", expect=code)
     out = tmp_path / "pulled"
-    done = pull(world, template.identity, out)
+    done = pull(world, world.identity, out)
     assert done.returncode == 0, done.stderr
     assert exported(out) == set(statements)

@@ -16,7 +16,6 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.e2e.conftest import Template
 from tests.e2e.people import Message, Person
 from tests.e2e.voice_helpers import (
     COULD_NOT,
@@ -59,8 +58,12 @@ def heard_words(message: Message) -> list[str]:
     return words(body)
 
 
+# The one whole interview that also runs on PostgreSQL: bot process, voice, receipt, pull.
+@pytest.mark.parametrize(
+    "world", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 async def test_a_voice_answer_is_heard_confirmed_corrected_and_recorded_again(
-    world: World, template: Template, tmp_path: Path
+    world: World, tmp_path: Path
 ) -> None:
     # Given the bot with one tiny.en worker and a family member at the first question
     await with_transcription(world)
@@ -143,7 +146,7 @@ async def test_a_voice_answer_is_heard_confirmed_corrected_and_recorded_again(
 
     # Then the reviewer's pull holds the transcripts and the correction, with who, when, model
     out = tmp_path / "pulled"
-    done = pull(world, template.identity, out)
+    done = pull(world, world.identity, out)
     assert done.returncode == 0, done.stderr
     (statement,) = statement_files(out).values()
     parts = parts_of(statement, "relationship")

@@ -3,7 +3,9 @@
 `BotProcess` runs `casevoice run` as a separate process (stdout and stderr into one log file,
 kept across restarts so the teardown can read everything the bot ever wrote). `World` holds what
 a test needs and remembers the secrets it used (token, canary answers, raw Telegram ids) so the
-teardown can check that none of them reached the log.
+teardown can check that none of them reached the log. It reads the bot's database (SQLite or
+PostgreSQL, whichever the bot was given) through a plain SQLAlchemy engine, so one helper serves
+both.
 """
 
 from __future__ import annotations
@@ -13,13 +15,16 @@ import inspect
 import os
 import secrets
 import signal
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
 from sandbox.client import SandboxClient
+from storage.db import sqlite_url
 from storage.keyfile import FileKeyProvider
 from storage.keyring import Keyring, ShredLedger
 from storage.vault import Vault
@@ -33,7 +38,9 @@ CASE_TITLE = "Review of Quillon Marchbanks"  # a name: must never head a message
 READY_TIMEOUT = 40.0
 
 
-def bot_env(data_dir: Path, api_url: str | None = None) -> dict[str, str]:
+def bot_env(
+    data_dir: Path, api_url: str | None = None, database_url: str | None = None
+) -> dict[str, str]:
     """The developer's CASEVOICE_* settings never leak in; only what the test chooses."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CASEVOICE_")}
     env.update(
@@ -45,7 +52,34 @@ def bot_env(data_dir: Path, api_url: str | None = None) -> dict[str, str]:
     )
     if api_url is not None:
         env["CASEVOICE_TELEGRAM_API"] = api_url
+    if database_url is not None:
+        env["CASEVOICE_DATABASE_URL"] = database_url
     return env
+
+
+def database_url_of(env: dict[str, str]) -> str:
+    """The database the bot with this environment uses (as its settings would choose it)."""
+    return env.get("CASEVOICE_DATABASE_URL") or sqlite_url(
+        Path(env["CASEVOICE_DATA_DIR"]) / "casevoice.db"
+    )
+
+
+def sync_engine(url: str) -> Engine:
+    """A plain (blocking) engine on the bot's database: sqlite3 or psycopg in place of the
+    bot's async drivers. Test code reads with it between awaits, as it would with a cursor."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return create_engine(parsed.set(drivername="sqlite"), connect_args={"timeout": 10})
+    return create_engine(parsed.set(drivername="postgresql+psycopg"), pool_size=2)
+
+
+def _bound(sql: str, params: tuple[Any, ...]) -> tuple[Any, dict[str, Any]]:
+    """Tests write ``?`` placeholders (one SQL text for both databases); each becomes a bound
+    parameter, so values are never spliced into the SQL."""
+    pieces = sql.split("?")
+    assert len(pieces) - 1 == len(params), f"{len(params)} parameter(s) for: {sql}"
+    named = pieces[0] + "".join(f":p{i}{piece}" for i, piece in enumerate(pieces[1:]))
+    return text(named), {f"p{i}": value for i, value in enumerate(params)}
 
 
 class BotProcess:
@@ -116,6 +150,21 @@ class BotProcess:
         )
 
 
+def query(engine: Engine, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    statement, bound = _bound(sql, params)
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(statement, bound)]
+
+
+def rows_at(url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """One query on the database at `url` (an engine for just this look)."""
+    engine = sync_engine(url)
+    try:
+        return query(engine, sql, *params)
+    finally:
+        engine.dispose()
+
+
 @dataclass
 class Invites:
     family: list[str]
@@ -128,8 +177,11 @@ class World:
     client: SandboxClient
     bot: BotProcess
     invites: Invites
+    database_url: str
+    identity: Path  # the reviewer's age identity, for `casevoice review pull`
     canaries: list[str] = field(default_factory=list)
     user_ids: list[int] = field(default_factory=list)
+    _engine: Engine | None = field(default=None, repr=False)
 
     # -- secrets the teardown looks for in the log --------------------------------------------
 
@@ -146,27 +198,37 @@ class World:
     # -- the database, read directly ----------------------------------------------------------
 
     @property
+    def is_sqlite(self) -> bool:
+        return make_url(self.database_url).get_backend_name() == "sqlite"
+
+    @property
     def db_path(self) -> Path:
-        return self.data_dir / "casevoice.db"
+        """The SQLite file (for the tests that look at the bytes on disk)."""
+        assert self.is_sqlite, "this test reads SQLite's files"
+        return Path(str(make_url(self.database_url).database))
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = sync_engine(self.database_url)
+        return self._engine
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
 
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10)
-        try:
-            return list(conn.execute(sql, params).fetchall())
-        finally:
-            conn.close()
+        return query(self.engine, sql, *params)
 
     def scalar(self, sql: str, *params: Any) -> Any:
         rows = self.rows(sql, *params)
         return rows[0][0] if rows else None
 
     def write(self, sql: str, *params: Any) -> None:
-        conn = sqlite3.connect(self.db_path, timeout=10)
-        try:
-            with conn:
-                conn.execute(sql, params)
-        finally:
-            conn.close()
+        statement, bound = _bound(sql, params)
+        with self.engine.begin() as conn:
+            conn.execute(statement, bound)
 
     def user_hash(self, user_id: int) -> str:
         provider = FileKeyProvider(self.data_dir / "keys.json")
@@ -239,20 +301,25 @@ def inbox_state(world: World, update_id: int) -> str | None:
 class WriteLock:
     """Hold SQLite's write lock, as a long transaction elsewhere would: the bot's writes wait."""
 
-    def __init__(self, db_path: Path) -> None:
-        self.conn = sqlite3.connect(db_path, timeout=10, isolation_level=None)
+    def __init__(self, world: World) -> None:
+        assert world.is_sqlite, "SQLite's database-wide write lock"
+        # The driver's own transaction handling off, so that BEGIN IMMEDIATE is ours to send.
+        self.conn = world.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
     def __enter__(self) -> WriteLock:
-        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.exec_driver_sql("BEGIN IMMEDIATE")
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.conn.execute("ROLLBACK")
+        self.conn.exec_driver_sql("ROLLBACK")
         self.conn.close()
 
 
 async def settle(world: World, timeout: float = 20.0) -> None:  # noqa: ASYNC109
-    """Wait until Telegram holds nothing unacknowledged and the inbox nothing unhandled."""
+    """Wait until Telegram holds nothing unacknowledged and the inbox nothing unhandled: every
+    update's effects are committed. Replies go out after the commit, so a test that counts what
+    was *sent* waits for a later exchange in the same chat instead (a chat's updates are
+    handled, replies and all, one after the other)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while (await world.client.updates())["pending"] or world.scalar(
@@ -260,7 +327,13 @@ async def settle(world: World, timeout: float = 20.0) -> None:  # noqa: ASYNC109
     ):
         assert loop.time() < deadline, "updates are still pending"
         await asyncio.sleep(0.05)
-    await asyncio.sleep(0.2)
+
+
+async def delivered(world: World, update_id: int) -> bool:
+    """Whether a getUpdates answer has handed `update_id` to the bot (the sandbox's log)."""
+    return any(
+        update_id in r.get("update_ids", ()) for r in await world.client.requests("getUpdates")
+    )
 
 
 async def until(check: Callable[[], object], timeout: float = 10.0) -> None:  # noqa: ASYNC109

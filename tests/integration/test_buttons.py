@@ -11,7 +11,8 @@ from sqlmodel import select
 from bot.container import Container
 from interview.services import phrases as P
 from storage.tables import Answer, Interview
-from tests.integration.test_sealing import CASE, CONSENT, Participant, container, prompt_of
+from tests.integration.conversation import CASE, CONSENT, Participant, prompt_of
+from tests.integration.test_sealing import container
 
 __all__ = ["container"]  # the fixture, shared with the sealing tests
 

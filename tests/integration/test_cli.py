@@ -6,18 +6,20 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import stat
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from storage.crypto import FieldCipher, FieldRef, unwrap_key
+from storage.db import sqlite_url
 from storage.keyfile import FileKeyProvider
+from tests.e2e.world import rows_at
 from tests.integration.scenario import canary, files_under, leaks
 
 BOT = "casevoice_test_bot"
@@ -76,17 +78,18 @@ class State:
     data_keys: int
 
 
+def db(workdir: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Read the CLI's database (the embedded default: SQLite in the data dir)."""
+    return rows_at(sqlite_url(workdir / "data" / "casevoice.db"), sql, *params)
+
+
 def state(workdir: Path) -> State:
-    db = sqlite3.connect(workdir / "data" / "casevoice.db")
-    try:
-        return State(
-            cases=[r[0] for r in db.execute("SELECT ref FROM cases ORDER BY ref")],
-            audit_events=db.execute("SELECT count(*) FROM audit_events").fetchone()[0],
-            invites=db.execute("SELECT count(*) FROM invites").fetchone()[0],
-            data_keys=db.execute("SELECT count(*) FROM data_keys").fetchone()[0],
-        )
-    finally:
-        db.close()
+    return State(
+        cases=[r[0] for r in db(workdir, "SELECT ref FROM cases ORDER BY ref")],
+        audit_events=db(workdir, "SELECT count(*) FROM audit_events")[0][0],
+        invites=db(workdir, "SELECT count(*) FROM invites")[0][0],
+        data_keys=db(workdir, "SELECT count(*) FROM data_keys")[0][0],
+    )
 
 
 @dataclass(frozen=True)
@@ -204,11 +207,7 @@ def test_given_an_invite_then_json_link_code_and_qr_png(world: World) -> None:
     # The QR code carries the invite code: for its owner's eyes only.
     assert stat.S_IMODE((world.workdir / "invite.png").stat().st_mode) == 0o600
     # Only a keyed hash of the code is stored.
-    db = sqlite3.connect(world.workdir / "data" / "casevoice.db")
-    try:
-        hashes = [r[0] for r in db.execute("SELECT code_hash FROM invites")]
-    finally:
-        db.close()
+    hashes = [r[0] for r in db(world.workdir, "SELECT code_hash FROM invites")]
     assert len(hashes) == 1 and code not in hashes[0]
     assert code.encode() not in (world.workdir / "data" / "casevoice.db").read_bytes()
 
@@ -397,17 +396,13 @@ def test_given_keys_rotate_then_the_old_kek_is_gone_and_everything_still_decrypt
     assert rotated["retired"] == [old_id] and rotated["rewrapped"] == data_keys >= 2
     provider = FileKeyProvider(key_path)
     assert provider.kek_ids() == [rotated["new_kek"]]
-    db = sqlite3.connect(fresh / "data" / "casevoice.db")
-    try:
-        case_id, dek_id, title_ct = db.execute(
-            "SELECT id, dek_id, title_ct FROM cases WHERE ref = ?", (REF,)
-        ).fetchone()
-        kek_ids = {r[0] for r in db.execute("SELECT kek_id FROM data_keys")}
-        wrapped = db.execute("SELECT wrapped FROM data_keys WHERE id = ?", (dek_id,)).fetchone()
-    finally:
-        db.close()
+    ((case_id, dek_id, title_ct),) = db(
+        fresh, "SELECT id, dek_id, title_ct FROM cases WHERE ref = ?", REF
+    )
+    kek_ids = {r[0] for r in db(fresh, "SELECT kek_id FROM data_keys")}
+    ((wrapped,),) = db(fresh, "SELECT wrapped FROM data_keys WHERE id = ?", dek_id)
     assert kek_ids == {rotated["new_kek"]}
-    key = unwrap_key(rotated["new_kek"], provider.kek(rotated["new_kek"]), dek_id, wrapped[0])
+    key = unwrap_key(rotated["new_kek"], provider.kek(rotated["new_kek"]), dek_id, wrapped)
     assert (
         FieldCipher.decrypt_text(key, title_ct, FieldRef("cases", case_id, "title")) == world.title
     )

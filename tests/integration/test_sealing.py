@@ -1,4 +1,5 @@
-"""Sealing with the real services, database, cipher and evidence store (no Telegram).
+"""Sealing with the real services, database, cipher and evidence store (no Telegram), on
+SQLite and PostgreSQL.
 
 A participant's interview is driven through ``ConversationService`` exactly as the handlers do,
 one transaction per update; then ``SealingService`` seals, the reviewer's ``pull_case`` opens.
@@ -7,103 +8,38 @@ one transaction per update; then ``SealingService`` seals, the reviewer's ``pull
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import text
 from sqlmodel import col, select
 
 from bot.container import Container
-from bot.settings import load_settings
 from handlers.callbacks import unpack
-from interview.services.replies import Outcome
+from interview.services import phrases as P
 from review.pull import pull_case
-from storage.evidence import generate_signing_key, load_identities, write_identity_file
+from storage.audit import _PG_LOCK_ID as AUDIT_LOCK
+from storage.evidence import load_identities
 from storage.evidence.store import LocalEvidenceStore
-from storage.keyfile import FileKeyProvider
 from storage.tables import Answer, ConsentRecord, DataKeyRow, Interview, Statement
 from tests.e2e.voice_helpers import statement_files
-
-CASE = "LCSPR-SEAL-01"
-CONSENT = ("take_part", "quote", "anonymised_publication")
+from tests.e2e.world import until
+from tests.integration.conversation import CASE, Participant, count, opened_container, said
 
 
 @pytest.fixture
-async def container(tmp_path: Path) -> AsyncIterator[tuple[Container, Path]]:
-    """What `casevoice init` + `case create` leave behind, opened the way the bot opens it."""
-    data_dir = tmp_path / "data"
-    data_dir.mkdir(mode=0o700)
-    FileKeyProvider.create(data_dir / "keys.json")
-    generate_signing_key(data_dir / "signing-key.pem")
-    (data_dir / "evidence").mkdir(mode=0o700)
+async def container(
+    tmp_path: Path, data_dir: Path, db_url: str
+) -> AsyncIterator[tuple[Container, Path]]:
+    """The bot's services on SQLite and on PostgreSQL, and the reviewer's identity."""
     identity = tmp_path / "reviewer.txt"
-    recipient = write_identity_file(identity)
-    settings = load_settings(data_dir=data_dir, bot_username="casevoice_test_bot")
-    async with await Container.open(settings, with_evidence=True) as opened:
-        await opened.cases.create(CASE, [recipient], title="A review")
+    async with opened_container(data_dir, db_url, identity) as opened:
         yield opened, identity
 
 
-class Participant:
-    def __init__(self, container: Container, user_id: int) -> None:
-        self.c = container
-        self.user_hash = container.vault.user_hash(user_id)
-        self.messages = 0
-
-    async def _in_tx(self, call: str, *args: object) -> Outcome:
-        async with self.c.sessions() as session, session.begin():
-            method = getattr(self.c.conversation, call)
-            outcome: Outcome = await method(session, self.user_hash, *args)
-            return outcome
-
-    async def press(self, data: str) -> Outcome:
-        """Press the button whose callback data is ``data``, as the handler does."""
-        return await self._in_tx("press", unpack(data))
-
-    async def text(self, text: str) -> Outcome:
-        self.messages += 1
-        return await self._in_tx("text", text, f"msg:{self.messages}")
-
-    async def to_readback(self, code: str, answer: str) -> None:
-        await self._in_tx("start", code)
-        await self.press("ok")
-        for key in CONSENT:
-            outcome = await self.press(f"cy:{key}")
-        await self.text(answer)
-        outcome = await self.press(f"done:{prompt_of(outcome)}")
-        while (prompt := prompt_of(outcome)) is not None:
-            outcome = await self.press(f"skip:{prompt}")
-        assert any("Your statement is ready" in s.text for s in outcome.says)
-
-    async def send(self) -> str:
-        outcome = await self.press("send")
-        assert outcome.seal_statement is not None
-        return outcome.seal_statement
-
-
-def prompt_of(outcome: Outcome) -> str | None:
-    for say in reversed(outcome.says):
-        for row in say.buttons:
-            for button in row:
-                if button.action == "pause" and button.press.prompt:
-                    return button.press.prompt
-    return None
-
-
-async def count(c: Container, model: type, *where: Any) -> int:
-    async with c.sessions() as session:
-        return int(
-            (
-                await session.execute(select(func.count()).select_from(model).where(*where))
-            ).scalar_one()
-        )
-
-
 def ledger_ids(store: Path) -> list[str]:
-    import json
-
     path = store / CASE / "ledger.jsonl"
     return [json.loads(line)["statement_id"] for line in path.read_text().splitlines()]
 
@@ -189,3 +125,108 @@ async def test_evidence_written_but_database_not_updated_is_completed_by_the_swe
     assert {r.state for r in rows} == {"sealed"}
     assert next(r for r in rows if r.id == ids[0]).receipt_code == written.receipt_code
     assert await sealing.sweep() == 0
+
+
+# -- sealing racing a withdrawal (PostgreSQL: writers run side by side) -------------------------
+#
+# On SQLite a writing transaction holds the database-wide write lock from its first statement,
+# so a sealing and a withdrawal are one after the other whatever they read. On PostgreSQL they
+# overlap: a sweep (or another bot process) sealing a statement while its author withdraws.
+
+pg_only = pytest.mark.parametrize(
+    "db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+
+
+async def waiting_for_locks(c: Container) -> int:
+    """Sessions of this database that are waiting for a lock another transaction holds."""
+    async with c.sessions() as session:
+        found = await session.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+        return int(found.scalar_one())
+
+
+def ledger_entries(c: Container) -> list[tuple[str, str]]:
+    path = c.settings.evidence_path / CASE / "ledger.jsonl"
+    return [(e["kind"], e["statement_id"]) for e in map(json.loads, path.read_text().splitlines())]
+
+
+async def submitted_and_confirming_withdrawal(
+    c: Container, user_id: int
+) -> tuple[Participant, str]:
+    person = Participant(c, user_id)
+    await person.to_readback((await c.invites.create(CASE, "family")).code, "an answer")
+    statement_id = await person.send()
+    assert said(await person.command("withdraw")) == P.CONFIRM_WITHDRAW
+    return person, statement_id
+
+
+@pg_only
+async def test_a_withdrawal_committed_while_sealing_waits_is_not_overwritten(
+    container: tuple[Container, Path],
+) -> None:
+    c, _identity = container
+    sealing = c.conversation.sealing
+    assert sealing is not None
+    person, statement_id = await submitted_and_confirming_withdrawal(c, 9501)
+
+    # Given the person's withdrawal under way (its transaction not committed yet)
+    async with c.sessions() as session:
+        await session.begin()
+        assert (
+            said(await c.conversation.press(session, person.user_hash, unpack("wdy")))
+            == P.WITHDRAWN
+        )
+        await session.flush()
+
+        # When a sweep seals the statement meanwhile: its evidence is written, its database
+        # step waits for the withdrawal
+        sealing_task = asyncio.create_task(sealing.seal(statement_id))
+        await until(lambda: waiting_for_locks(c), timeout=30)
+        await session.commit()
+    await sealing_task
+
+    # Then the withdrawal stands, and the reviewer's ledger says so after the statement
+    async with c.sessions() as session:
+        row = await session.get(Statement, statement_id)
+        assert row is not None and row.state == "withdrawn"
+    assert ledger_entries(c) == [("statement", statement_id), ("withdrawal", statement_id)]
+
+
+@pg_only
+async def test_a_withdrawal_while_the_sealing_commits_gives_the_reviewer_a_notice(
+    container: tuple[Container, Path],
+) -> None:
+    c, _identity = container
+    sealing = c.conversation.sealing
+    assert sealing is not None
+    person, statement_id = await submitted_and_confirming_withdrawal(c, 9502)
+
+    # Given a sealing whose database step is under way, held up on the audit log (another
+    # writer is appending to it)
+    async with c.sessions() as other_writer:
+        await other_writer.begin()
+        await other_writer.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": AUDIT_LOCK})
+        sealing_task = asyncio.create_task(sealing.seal(statement_id))
+        await until(lambda: waiting_for_locks(c), timeout=30)
+
+        # When the person confirms the withdrawal meanwhile
+        withdrawing = asyncio.create_task(person.press("wdy"))
+        await until(lambda: _at_least(waiting_for_locks(c), 2), timeout=30)
+        await other_writer.commit()
+    await sealing_task
+    assert said(await withdrawing) == P.WITHDRAWN
+
+    # Then the sealed statement is withdrawn with a signed notice the reviewer will see
+    async with c.sessions() as session:
+        row = await session.get(Statement, statement_id)
+        assert row is not None and row.state == "withdrawn"
+    assert ledger_entries(c) == [("statement", statement_id), ("withdrawal", statement_id)]
+
+
+async def _at_least(count: Awaitable[int], n: int) -> bool:
+    return await count >= n

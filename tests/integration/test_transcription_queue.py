@@ -2,7 +2,8 @@
 
 Claims have one winner on SQLite and PostgreSQL; a running job's lease is kept alive by a
 heartbeat and a dead worker's job is taken over once its short lease runs out; bad audio fails
-once, kindly. The loop tests use the real tiny.en model in a real worker process.
+once, kindly. The loop tests use the real tiny.en model in a real worker process. All of it
+runs on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from storage.jobs import AGING, MAX_ATTEMPTS, JobQueue, TranscriptionJob
 from storage.tables import Answer, AnswerVersion, AudioBlob, Interview, Transcript, utcnow
 from tests.conftest import Storage
 from tests.e2e.voice_helpers import silent_ogg
+from tests.e2e.world import until
 from tests.integration.scenario import Written, write_story
 from tests.unit.transcription.helpers import clip
 from transcription import errors as E
@@ -204,7 +206,7 @@ async def test_the_shortest_note_goes_first_unless_one_has_waited_too_long(
         assert await JobQueue.claimable(session) == [long, short, middle, unknown]
 
 
-# -- the loop with a real worker process (SQLite) ----------------------------------------------
+# -- the loop with a real worker process, on both databases ------------------------------------
 
 
 @pytest.fixture
@@ -236,10 +238,18 @@ async def run_until_told(
     task = asyncio.create_task(loop.run(stop))
     try:
         await asyncio.wait_for(told.done.wait(), timeout)
-        await asyncio.sleep(0.3)  # the "notified" flag is written just after telling
+        # A heard note's "notified" flag is committed just after the person is told: wait for
+        # it (a failed note is final before telling).
+        for job_id in told.said:
+            await until(lambda j=job_id: settled(storage, j))
     finally:
         stop.set()
         await task
+
+
+async def settled(storage: Storage, job_id: str) -> bool:
+    job = await job_row(storage, job_id)
+    return job.state == "failed" or (job.state == "done" and job.notified)
 
 
 async def versions_of(storage: Storage, answer_id: str) -> list[tuple[str, str, str | None]]:
@@ -258,7 +268,6 @@ async def transcripts(storage: Storage) -> list[Transcript]:
         return list(result.all())  # type: ignore[arg-type]
 
 
-@sqlite_only
 async def test_a_note_is_transcribed_stored_encrypted_and_the_person_told(
     storage: Storage, pool: WorkerPool
 ) -> None:
@@ -283,7 +292,6 @@ async def test_a_note_is_transcribed_stored_encrypted_and_the_person_told(
     assert b"forward" not in row.body_ct and b"FORWARD" not in row.body_ct.upper()
 
 
-@sqlite_only
 async def test_a_job_left_by_a_dead_worker_is_taken_over_when_its_short_lease_ends(
     storage: Storage, pool: WorkerPool
 ) -> None:
@@ -302,7 +310,6 @@ async def test_a_job_left_by_a_dead_worker_is_taken_over_when_its_short_lease_en
     assert len(await versions_of(storage, job.answer_id)) == 1
 
 
-@sqlite_only
 async def test_a_running_job_keeps_its_lease_while_it_works(
     storage: Storage, pool: WorkerPool
 ) -> None:
@@ -328,7 +335,6 @@ async def test_a_running_job_keeps_its_lease_while_it_works(
     assert len(await transcripts(storage)) == 1
 
 
-@sqlite_only
 async def test_bad_audio_fails_once_kindly_and_the_audio_is_kept(
     storage: Storage, pool: WorkerPool
 ) -> None:
@@ -348,7 +354,7 @@ async def test_bad_audio_fails_once_kindly_and_the_audio_is_kept(
     assert blob is not None and blob.data_ct
 
 
-@sqlite_only
+@sqlite_only  # the pool alone: no database plays a part
 async def test_too_long_audio_names_the_configured_limit(
     storage: Storage, pool: WorkerPool
 ) -> None:

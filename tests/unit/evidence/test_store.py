@@ -62,6 +62,15 @@ def test_unsafe_object_keys_are_refused(tmp_path: Path, key: str) -> None:
     assert not (tmp_path / "x").exists()
 
 
+def blocked_flock_waiters(path: Path) -> int:
+    """How many flock requests on `path` the kernel holds waiting (``->`` in /proc/locks)."""
+    inode = path.stat().st_ino
+    lines = Path("/proc/locks").read_text().splitlines()
+    return sum(
+        1 for line in lines if "->" in line.split() and line.split()[-3].endswith(f":{inode}")
+    )
+
+
 def test_lock_excludes_a_second_writer(tmp_path: Path) -> None:
     store = LocalEvidenceStore(tmp_path)
     order: list[str] = []
@@ -73,7 +82,12 @@ def test_lock_excludes_a_second_writer(tmp_path: Path) -> None:
     with store.lock("c1"):
         thread = threading.Thread(target=second)
         thread.start()
-        time.sleep(0.2)
+        # The second writer is asleep in the kernel, waiting for this lock (seen, not guessed)
+        deadline = time.monotonic() + 10
+        while not blocked_flock_waiters(tmp_path / "c1" / ".writer.lock"):
+            assert time.monotonic() < deadline, "the second writer never waited for the lock"
+            time.sleep(0.01)
+        assert order == []
         order.append("first")
     thread.join()
     assert order == ["first", "second"]

@@ -23,6 +23,17 @@ async def get_updates(sandbox: RunningSandbox, **params: Any) -> dict[str, Any]:
         return body
 
 
+async def arrived(client: SandboxClient, count: int = 1) -> dict[str, Any]:
+    """The `count`-th getUpdates once the sandbox has read its parameters (it logs them before
+    it waits, and a single event loop serves this look only while that request is suspended)."""
+    async with asyncio.timeout(5):
+        while True:
+            polls = await client.requests("getUpdates")
+            if len(polls) >= count and "params" in polls[count - 1]:
+                return polls[count - 1]
+            await asyncio.sleep(0.01)
+
+
 def ids(body: dict[str, Any]) -> list[int]:
     return [u["update_id"] for u in body["result"]]
 
@@ -30,20 +41,20 @@ def ids(body: dict[str, Any]) -> list[int]:
 async def test_long_poll_waits_then_returns_the_new_update(
     sandbox: RunningSandbox, client: SandboxClient
 ) -> None:
-    # Given a bot long-polling an empty queue
-    started = time.monotonic()
+    # Given a bot long-polling an empty queue: the sandbox has read the request and holds it
     poll = asyncio.create_task(get_updates(sandbox, timeout=10))
-    await asyncio.sleep(0.3)
-    assert not poll.done()  # it is waiting, not answering at once
+    held = await arrived(client)
+    assert "status" not in held and not poll.done()  # waiting, not answering at once
 
     # When a user writes
-    await client.send_text(USER, "hello")
+    sent = await client.send_text(USER, "hello")
 
-    # Then the poll returns with that update well before its timeout
+    # Then the poll returns with that update well before its timeout, and the log says which
     body = await asyncio.wait_for(poll, 5)
     assert body["ok"] is True
     assert [u["message"]["text"] for u in body["result"]] == ["hello"]
-    assert 0.3 <= time.monotonic() - started < 5
+    (answered,) = await client.requests("getUpdates")
+    assert answered["status"] == 200 and answered["update_ids"] == [sent["update_id"]]
 
 
 async def test_long_poll_times_out_with_an_empty_list(sandbox: RunningSandbox) -> None:
@@ -70,6 +81,26 @@ async def test_updates_stay_queued_until_a_higher_offset_confirms_them(
     assert (await client.updates())["confirmed_up_to"] == 3
 
 
+async def test_a_replay_while_a_later_offset_waits_is_confirmed_not_handed_over(
+    sandbox: RunningSandbox, client: SandboxClient
+) -> None:
+    # Given a bot that has taken updates 1 and 2 and now waits with offset 3
+    for text in ("one", "two"):
+        await client.send_text(USER, text)
+    assert ids(await get_updates(sandbox)) == [1, 2]
+    poll = asyncio.create_task(get_updates(sandbox, offset=3, timeout=10))
+    await arrived(client, count=2)
+
+    # When Telegram re-delivers 1 and 2 while it waits, and then a new update arrives
+    assert await client.replay_updates([1, 2]) == [1, 2]
+    await client.send_text(USER, "three")
+
+    # Then the waiting poll hands over only 3, and its offset confirms the replayed ones
+    assert ids(await asyncio.wait_for(poll, 5)) == [3]
+    assert ids(await get_updates(sandbox, offset=4)) == []
+    assert (await client.updates())["pending"] == []
+
+
 async def test_limit_and_negative_offset(sandbox: RunningSandbox, client: SandboxClient) -> None:
     for n in range(5):
         await client.send_text(USER, f"m{n}")
@@ -79,9 +110,11 @@ async def test_limit_and_negative_offset(sandbox: RunningSandbox, client: Sandbo
     assert ids(await get_updates(sandbox)) == [4, 5]
 
 
-async def test_a_second_poller_terminates_the_first_with_409(sandbox: RunningSandbox) -> None:
+async def test_a_second_poller_terminates_the_first_with_409(
+    sandbox: RunningSandbox, client: SandboxClient
+) -> None:
     first = asyncio.create_task(get_updates(sandbox, timeout=10))
-    await asyncio.sleep(0.2)
+    await arrived(client)
     second = asyncio.create_task(get_updates(sandbox, timeout=1))
     terminated = await asyncio.wait_for(first, 5)
     assert terminated["status"] == 409
