@@ -11,19 +11,21 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, text
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.audit_head import AuditHead
 from storage.crypto import derive_key
+from storage.errors import AuditHeadError, CaseVoiceError
 from storage.tables import AuditEvent, utcnow
+
+__all__ = ["GENESIS", "AuditHead", "AuditLog", "AuditProblem", "AuditReport"]
 
 GENESIS = "0" * 64
 _PG_LOCK_ID = 0x43564155  # "CVAU": serialises appends on PostgreSQL
@@ -31,11 +33,15 @@ _PG_LOCK_ID = 0x43564155  # "CVAU": serialises appends on PostgreSQL
 
 @dataclass(frozen=True)
 class AuditProblem:
-    seq: int
+    seq: int | None  # None: the head itself
     reason: str
 
     def __str__(self) -> str:
-        return f"audit event {self.seq}: {self.reason}"
+        return (
+            f"audit head: {self.reason}"
+            if self.seq is None
+            else f"audit event {self.seq}: {self.reason}"
+        )
 
 
 @dataclass(frozen=True)
@@ -51,31 +57,6 @@ class AuditReport:
 def _canonical(seq: int, at: datetime, actor: str, action: str, subject: str) -> bytes:
     body = {"seq": seq, "at": at.isoformat(), "actor": actor, "action": action, "subject": subject}
     return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-
-
-class AuditHead:
-    """The newest event's seq and hash, kept outside the database (the chain alone cannot show
-    that its newest events were deleted). Written after each commit; a head that runs ahead of
-    the database means events were removed."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def write(self, seq: int, digest: str) -> None:
-        current = self.read()
-        if current is not None and current[0] >= seq:
-            return  # a concurrent writer already recorded a newer head
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"seq": seq, "hash": digest}))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
-
-    def read(self) -> tuple[int, str] | None:
-        try:
-            data = json.loads(self.path.read_text())
-            return int(data["seq"]), str(data["hash"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
 
 
 class AuditLog:
@@ -128,10 +109,16 @@ class AuditLog:
             event_seq, event_hash = event.seq, event.hash
 
             def record(_session: object) -> None:
+                # After the commit: the event stands whatever happens here; a head left behind
+                # is allowed, and a missing or forged one is what `audit verify` reports.
                 try:
                     head.write(event_seq, event_hash)
-                except OSError:
-                    logging.getLogger(__name__).warning("could not record the audit head")
+                except (OSError, CaseVoiceError) as exc:
+                    logging.getLogger(__name__).error(
+                        "could not record the audit head at event %d (%s)",
+                        event_seq,
+                        type(exc).__name__,
+                    )
 
             sa_event.listen(session.sync_session, "after_commit", record, once=True)
         return event
@@ -165,24 +152,50 @@ class AuditLog:
                 )
             prev = event.hash
             expected_seq += 1
-        recorded = self.head.read() if self.head is not None else None
-        if recorded is not None:
-            seq, digest = recorded
-            if seq > len(events):
-                return AuditReport(
-                    len(events),
-                    AuditProblem(
-                        len(events) + 1,
-                        f"missing: the log ends at {len(events)} but event {seq} "
-                        "was recorded (the newest events were deleted)",
-                    ),
+        return AuditReport(len(events), self._check_head([e.hash for e in events]))
+
+    def _check_head(self, hashes: list[str]) -> AuditProblem | None:
+        """The outside anchor: required once events exist, signed, not ahead of the log."""
+        if self.head is None:
+            return None
+        try:
+            recorded = self.head.read()
+        except AuditHeadError as exc:
+            return AuditProblem(None, f"{exc} (replaced or forged)")
+        if recorded is None:
+            if not hashes:
+                return None
+            return AuditProblem(
+                None,
+                f"{self.head.path} is missing while the log holds {len(hashes)} events: the "
+                "newest events may have been deleted with it (if this host never kept a head, "
+                "`casevoice audit anchor` starts one)",
+            )
+        if recorded.seq > len(hashes):
+            return AuditProblem(
+                len(hashes) + 1,
+                f"missing: the log ends at {len(hashes)} but event {recorded.seq} "
+                "was recorded (the newest events were deleted)",
+            )
+        if recorded.seq and not hmac.compare_digest(hashes[recorded.seq - 1], recorded.hash):
+            return AuditProblem(
+                recorded.seq, "is not the event recorded when it was written (replaced)"
+            )
+        return None
+
+    @staticmethod
+    async def newest(session: AsyncSession) -> tuple[int, str]:
+        """The newest event's seq and hash ((0, GENESIS) for an empty log)."""
+        last = (
+            (
+                await session.execute(
+                    select(AuditEvent).order_by(col(AuditEvent.seq).desc()).limit(1)
                 )
-            if not hmac.compare_digest(events[seq - 1].hash, digest):
-                return AuditReport(
-                    len(events),
-                    AuditProblem(seq, "is not the event recorded when it was written (replaced)"),
-                )
-        return AuditReport(len(events), None)
+            )
+            .scalars()
+            .first()
+        )
+        return (0, GENESIS) if last is None else (last.seq, last.hash)
 
     @staticmethod
     async def count(session: AsyncSession) -> int:

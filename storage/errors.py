@@ -23,6 +23,12 @@ class StorageError(CaseVoiceError):
     """The database or a file store failed; nothing was half-written."""
 
 
+class AuditHeadError(StorageError):
+    """The audit log's signed head is missing, unreadable, or not signed by the bot's key."""
+
+    user_message = "The audit log failed its integrity check."
+
+
 class NotFoundError(StorageError):
     """A record that should exist does not."""
 

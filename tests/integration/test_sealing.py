@@ -15,10 +15,11 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from bot.container import Container
+from bot.container import Container, signer_fingerprint
 from bot.settings import load_settings
 from interview.services.replies import Outcome
 from review.pull import pull_case
+from review.trust import TrustedSigner
 from storage.evidence import generate_signing_key, load_identities, write_identity_file
 from storage.evidence.store import LocalEvidenceStore
 from storage.keyfile import FileKeyProvider
@@ -147,7 +148,10 @@ async def test_sealing_is_idempotent_and_erases_the_bots_readable_copy(
 
     # And the reviewer opens exactly what was said
     out = tmp_path / "out"
-    result = pull_case(LocalEvidenceStore(store), CASE, load_identities(identity), out)
+    signer = TrustedSigner(signer_fingerprint(c.settings))  # as `casevoice case show` prints it
+    result = pull_case(
+        LocalEvidenceStore(store), CASE, load_identities(identity), out, signer=signer
+    )
     assert [r.status for r in result.rows] == ["exported"]
     statement = statement_files(out)[statement_id]
     texts = [p["text"] for s in statement["sections"] for i in s["items"] for p in i["parts"]]
