@@ -17,10 +17,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
 from review.cli import review_app
-from storage.evidence import EvidenceWriter, LocalEvidenceStore, fingerprint
+from storage.evidence import EvidenceWriter, LocalEvidenceStore, fingerprint, public_key_pem
 from storage.evidence.common import canonical_json, iso_utc, sha256_hex, utc_now
 from storage.evidence.keys import identity_file_text
 from storage.evidence.ledger import LedgerEntry, make_entry, parse_ledger
+from storage.evidence.ledger_format import head_document
 from storage.evidence.package import pack
 from storage.evidence.seal import object_document, seal, sign_document
 from tests.unit.evidence.helpers import CASE, Reviewer, bundle
@@ -157,3 +158,30 @@ def reviewer(*args: str) -> Ran:
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return Ran(result.exit_code, result.stdout_bytes, result.stderr_bytes)
+
+
+def store_with_package(
+    root: Path, key: Ed25519PrivateKey, reviewer_: Reviewer, statement_id: str, package: bytes
+) -> None:
+    """A complete store, signed with ``key``, holding one sealed package of the attacker's
+    making (any bytes: a hostile tar) sealed to the reviewer."""
+    store = LocalEvidenceStore(root)
+    store.put_object("signer.pub", public_key_pem(key.public_key()))
+    (root / CASE).mkdir(mode=0o700)
+    data = seal(package, [reviewer_.recipient])
+    (root / CASE / f"{statement_id}.age").write_bytes(data)
+    (root / CASE / f"{statement_id}.sig.json").write_bytes(
+        sign_as(key, "statement", statement_id, data)
+    )
+    entry = make_entry(
+        None,
+        kind="statement",
+        case_ref=CASE,
+        statement_id=statement_id,
+        object_key=f"{CASE}/{statement_id}.age",
+        sealed_sha256=sha256_hex(data),
+        at=iso_utc(utc_now()),
+    )
+    (root / CASE / "ledger.jsonl").write_bytes(entry.to_line())
+    head = head_document(CASE, entry, iso_utc(utc_now()), fingerprint(key.public_key()))
+    (root / CASE / "ledger.head.json").write_bytes(sign_document(head, key))
