@@ -156,7 +156,8 @@ class LocalEvidenceStore:
     def lock(self, name: str) -> Iterator[None]:
         directory = self.root / check_ref(name)
         ensure_dir(directory)
-        fd = os.open(directory / ".writer.lock", os.O_RDWR | os.O_CREAT, FILE_MODE)
+        # O_NOFOLLOW: a link planted as the lock file must not make the bot create files elsewhere
+        fd = os.open(directory / ".writer.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
