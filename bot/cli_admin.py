@@ -1,4 +1,4 @@
-"""``casevoice init``, ``casevoice keys …`` and ``casevoice audit verify``."""
+"""``casevoice init``, ``casevoice keys …`` and ``casevoice audit verify|anchor``."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.cli_support import emit_json, fail, out, run, settings_or_fail, with_container
-from bot.container import Container, key_provider
+from bot.cli_support import emit_json, err, fail, out, run, settings_or_fail, with_container
+from bot.container import Container, audit_head, key_provider
+from bot.settings import Settings
 from storage.audit import AuditHead, AuditLog
 from storage.db import create_engine, migrate, reading, session_factory, writing
-from storage.errors import KeyUnavailableError
+from storage.errors import AuditHeadError, KeyUnavailableError
 from storage.keyfile import FileKeyProvider, KeyProvider
 from storage.keyring import Keyring, ShredLedger
 
@@ -48,7 +49,7 @@ def init(json_output: JsonOpt = False) -> None:
     settings = settings_or_fail()
 
     async def body() -> dict[str, str]:
-        from storage.evidence.keys import generate_signing_key
+        from storage.evidence.keys import fingerprint, generate_signing_key, load_signing_key
 
         done: dict[str, str] = {}
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -68,15 +69,20 @@ def init(json_output: JsonOpt = False) -> None:
             FileKeyProvider.create(settings.key_path)
             done["keys"] = f"created {settings.key_path}"
         if settings.signing_key_path.exists():
+            signing_key = load_signing_key(settings.signing_key_path)
             done["signing_key"] = f"kept {settings.signing_key_path}"
         else:
-            generate_signing_key(settings.signing_key_path)
+            signing_key = generate_signing_key(settings.signing_key_path)
             done["signing_key"] = f"created {settings.signing_key_path}"
         settings.evidence_path.mkdir(parents=True, exist_ok=True, mode=0o700)
         done["evidence_store"] = str(settings.evidence_path)
         key_provider(settings).hmac_key()
         await migrate(settings.db_url)
         done["database"] = "migrated to the latest schema"
+        done["audit_head"] = await _anchor_fresh_audit_head(settings)
+        # What the case administrator hands the reviewer with the case reference: the reviewer
+        # pins it (`review pull --trusted-signer`), so a store writer cannot pose as the bot.
+        done["signer"] = fingerprint(signing_key.public_key())
         return done
 
     done = run(body)
@@ -85,6 +91,41 @@ def init(json_output: JsonOpt = False) -> None:
         return
     for name, what in done.items():
         out.print(f"{name}: {what}", markup=False)
+    out.print(
+        "Give the reviewer the signer fingerprint above with each case reference "
+        "(`casevoice case show` prints it too).",
+        markup=False,
+    )
+    if done["audit_head"].startswith("PROBLEM"):
+        err.print(f"warning: audit head: {done['audit_head']}", markup=False)
+
+
+async def _newest_audit_event(settings: Settings) -> tuple[int, str]:
+    engine = create_engine(settings.db_url)
+    try:
+        async with reading(session_factory(engine)) as session:
+            return await AuditLog.newest(session)
+    finally:
+        await engine.dispose()
+
+
+async def _anchor_fresh_audit_head(settings: Settings) -> str:
+    """A fresh installation gets a signed audit head before its first event. A missing head
+    over existing events is reported, never quietly re-created: that is `audit anchor`."""
+    head = audit_head(settings)
+    try:
+        if head.read() is not None:
+            return f"kept {head.path}"
+    except AuditHeadError as exc:
+        return f"PROBLEM: {exc}; run `casevoice audit verify`"
+    seq, digest = await _newest_audit_event(settings)
+    if seq:
+        return (
+            f"PROBLEM: {head.path} is missing while the log holds {seq} events; run "
+            "`casevoice audit verify`, then `casevoice audit anchor` if this host never kept one"
+        )
+    head.anchor(seq, digest)
+    return f"created {head.path}"
 
 
 @dataclass(frozen=True)
@@ -147,7 +188,7 @@ def rotate(json_output: JsonOpt = False) -> None:
                 provider,
                 session_factory(engine),
                 ShredLedger(settings.shred_ledger_path),
-                head=AuditHead(settings.data_dir / "audit-head.json"),
+                head=audit_head(settings),
             )
         finally:
             await engine.dispose()
@@ -197,3 +238,28 @@ def audit_verify(json_output: JsonOpt = False) -> None:
         if not json_output:
             fail(f"audit chain broken at {problem}")
         raise typer.Exit(1)
+
+
+@audit_app.command("anchor")
+def audit_anchor() -> None:
+    """Start a signed audit head where there is none (a new host sharing the database, or after
+    investigating a deleted head). Recorded in the audit log itself."""
+    settings = settings_or_fail()
+
+    async def body(container: Container) -> int:
+        head = audit_head(settings)
+        if head.read() is not None:
+            fail(f"{head.path} exists and verifies: nothing to anchor")
+        async with writing(container.sessions) as session:
+            seq, digest = await AuditLog.newest(session)
+            event = await AuditLog(key_provider(settings).hmac_key(), None).append(
+                session, "cli", "audit.anchor", {"after_seq": seq}
+            )
+            anchored = (event.seq, event.hash)
+        head.anchor(*anchored)
+        return anchored[0]
+
+    seq = with_container(body)
+    out.print(
+        f"audit head started at event {seq} (events before it were not anchored)", markup=False
+    )

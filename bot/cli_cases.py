@@ -10,10 +10,10 @@ import typer
 from rich.table import Table
 
 from bot.cli_support import emit_json, fail, out, parse_date, with_container
-from bot.container import Container
+from bot.container import Container, signer_fingerprint
 from bot.telegram_info import resolve_bot_username
 from interview.script import load_script
-from interview.services.cases import ROLES, CaseScriptInput
+from interview.services.cases import ROLES, CaseScriptInput, CaseSummary
 from storage.errors import CaseVoiceError
 from storage.files import atomic_write
 
@@ -139,12 +139,18 @@ def case_list(json_output: JsonOpt = False) -> None:
 
 @case_app.command("show")
 def case_show(ref: str, json_output: JsonOpt = False) -> None:
-    """Progress per participant. Never content."""
-    summary = with_container(lambda c: c.cases.summary(ref))
+    """Progress per participant and the bot's signer fingerprint (for the reviewer). No content."""
+
+    async def body(container: Container) -> tuple[CaseSummary, str]:
+        summary = await container.cases.summary(ref)
+        return summary, signer_fingerprint(container.settings)
+
+    summary, signer = with_container(body)
     if json_output:
         emit_json(
             {
                 "ref": summary.ref,
+                "signer_fingerprint": signer,
                 "status": summary.status,
                 "deadline": summary.deadline,
                 "withdraw_until": summary.withdraw_until,
@@ -159,6 +165,7 @@ def case_show(ref: str, json_output: JsonOpt = False) -> None:
         f"{len(summary.recipients)} reviewer recipient(s)",
         markup=False,
     )
+    out.print(f"signer {signer} (the reviewer passes it to --trusted-signer)", markup=False)
     table = Table("participant", "role", "status", "interview", "answers", "statement")
     for p in summary.participants:
         table.add_row(

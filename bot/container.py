@@ -17,7 +17,8 @@ from interview.services.sealing import SealingService
 from storage.audit import AuditHead, AuditLog
 from storage.db import create_engine, migrate, session_factory
 from storage.errors import ConfigurationError
-from storage.evidence import EvidenceWriter, LocalEvidenceStore, load_signing_key
+from storage.evidence import EvidenceWriter, LocalEvidenceStore, fingerprint, load_signing_key
+from storage.evidence.keys import SigningKeyFile
 from storage.inbox import Inbox
 from storage.keyfile import EnvKeyProvider, FileKeyProvider, KeyProvider
 from storage.keyring import Keyring, ShredLedger
@@ -34,6 +35,18 @@ def evidence_writer(settings: Settings) -> EvidenceWriter:
     writer = EvidenceWriter(LocalEvidenceStore(settings.evidence_path), load_signing_key(path))
     writer.pin_signer()
     return writer
+
+
+def audit_head(settings: Settings) -> AuditHead:
+    """The audit log's signed head beside the data, signed with the bot's Ed25519 key."""
+    return AuditHead(
+        settings.data_dir / "audit-head.json", SigningKeyFile(settings.signing_key_path)
+    )
+
+
+def signer_fingerprint(settings: Settings) -> str:
+    """The bot's signer fingerprint: what the reviewer pins (`review pull --trusted-signer`)."""
+    return fingerprint(load_signing_key(settings.signing_key_path).public_key())
 
 
 def key_provider(settings: Settings) -> KeyProvider:
@@ -73,7 +86,7 @@ class Container:
         sessions = session_factory(engine)
         keyring = Keyring(provider, ShredLedger(settings.shred_ledger_path))
         vault = Vault(keyring)
-        audit = AuditLog(hmac_key, AuditHead(settings.data_dir / "audit-head.json"))
+        audit = AuditLog(hmac_key, audit_head(settings))
         scripts = ScriptCatalog(vault)
         invites = InviteService(sessions, vault, audit, scripts)
         sealing = (

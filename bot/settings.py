@@ -18,7 +18,7 @@ from storage.errors import ConfigurationError
 
 ENV_PREFIX = "CASEVOICE_"
 _AGE_SECRET = re.compile(r"AGE-SECRET-KEY-1", re.IGNORECASE)
-_BOT_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
+_BOT_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")  # fullmatch: `$` accepts "name\n"
 
 
 class Settings(BaseSettings):
@@ -73,7 +73,7 @@ class Settings(BaseSettings):
         if value is None or value == "":
             return None
         value = value.lstrip("@")
-        if not _BOT_USERNAME.match(value):
+        if not _BOT_USERNAME.fullmatch(value):
             raise ValueError("must be a Telegram username like casevoice_bot")
         return value
 

@@ -14,15 +14,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from review.pull import CaseVerificationError, PullProgress, pull_case
+from review.pull import CaseVerificationError, PullProgress, PullResult, pull_case
+from review.trust import TrustedSigner, load_pin, parse_trusted_signer, resolve_trust
 from review.verify import VerifyReport, verify_case
 from storage.errors import CaseVoiceError
+from storage.evidence.common import check_ref, printable
 from storage.evidence.errors import EvidenceError
-from storage.evidence.keys import load_identities, load_public_key, write_identity_file
+from storage.evidence.keys import load_identities, write_identity_file
 from storage.evidence.store import LocalEvidenceStore
 
 STORE_ENV = "CASEVOICE_EVIDENCE_STORE"
@@ -33,8 +34,20 @@ StoreOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 SignerOption = Annotated[
-    Path | None,
-    typer.Option("--trusted-signer", help="The bot's public key (PEM or base64) to trust."),
+    str | None,
+    typer.Option(
+        "--trusted-signer",
+        help="The bot's signer fingerprint as `casevoice case show` prints it (ed25519:…), "
+        "or its public key file (PEM or base64).",
+    ),
+]
+FirstUseOption = Annotated[
+    bool,
+    typer.Option(
+        "--trust-on-first-use",
+        help="Trust the signer the store offers, this once, and print it (only when you cannot "
+        "get the fingerprint from the case administrator).",
+    ),
 ]
 
 
@@ -43,7 +56,7 @@ def _clean_errors() -> Iterator[None]:
     try:
         yield
     except CaseVoiceError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {printable(exc, 2000)}", err=True)
         raise typer.Exit(1) from None
 
 
@@ -78,10 +91,23 @@ def build_review_app(default_store: Callable[[], Path | None] | None = None) -> 
         store: StoreOption = None,
         as_json: JsonOption = False,
         trusted_signer: SignerOption = None,
+        trust_on_first_use: FirstUseOption = False,
+        pin_from: Annotated[
+            Path | None,
+            typer.Option(
+                "--pin-from",
+                help="A folder you pulled this case into: check against its pinned signer and "
+                "newest head (read only).",
+            ),
+        ] = None,
     ) -> None:
         """Check a case's ledger, signatures and sealed files without decrypting anything."""
         with _clean_errors():
-            report = verify_case(resolve_store(store), ref, _signer(trusted_signer))
+            pin = load_pin(pin_from, check_ref(ref)) if pin_from is not None else None
+            if pin_from is not None and pin is None:
+                raise EvidenceError(f"{pin_from} holds no signer pin: pull into it first")
+            trust = resolve_trust(pin, _signer(trusted_signer), trust_on_first_use, pin_from)
+            report = verify_case(resolve_store(store), ref, trust)
         if as_json:
             typer.echo(json.dumps(report.to_dict(), indent=2, sort_keys=True))
         else:
@@ -99,8 +125,13 @@ def build_review_app(default_store: Callable[[], Path | None] | None = None) -> 
         store: StoreOption = None,
         as_json: JsonOption = False,
         trusted_signer: SignerOption = None,
+        trust_on_first_use: FirstUseOption = False,
     ) -> None:
-        """Verify, decrypt and write a case's statements with an index."""
+        """Verify, decrypt and write a case's statements with an index.
+
+        The first pull into a folder needs --trusted-signer (or --trust-on-first-use); the pin
+        kept there then refuses another signer or an older head on every later pull.
+        """
         console = Console(stderr=True)
         with _clean_errors(), _progress(console, enabled=not as_json) as on_progress:
             try:
@@ -110,12 +141,16 @@ def build_review_app(default_store: Callable[[], Path | None] | None = None) -> 
                     load_identities(identity),
                     out,
                     on_progress,
-                    _signer(trusted_signer),
+                    signer=_signer(trusted_signer),
+                    first_use=trust_on_first_use,
                 )
             except CaseVerificationError as exc:
                 if as_json:
                     typer.echo(json.dumps(exc.report.to_dict(), indent=2, sort_keys=True))
+                else:
+                    _print_problems(exc.report)
                 raise
+        _say_first_use(result)
         counts = {
             s: sum(r.status == s for r in result.rows) for s in ("exported", "withdrawn", "skipped")
         }
@@ -129,21 +164,34 @@ def build_review_app(default_store: Callable[[], Path | None] | None = None) -> 
             f"{counts['skipped']} skipped; {result.files_written} files written, "
             f"{result.files_unchanged} unchanged"
         )
-        for problem in result.report.problems:
-            typer.echo(f"{problem.severity}: {problem.message}", err=True)
+        _print_problems(result.report)
+        for row in result.rows:
+            if row.status == "skipped":
+                typer.echo(f"skipped: {row.statement_id}: {printable(row.problem)}", err=True)
         if counts["skipped"]:
             raise typer.Exit(1)
 
     return app
 
 
-def _signer(path: Path | None) -> Ed25519PublicKey | None:
-    if path is None:
-        return None
-    try:
-        return load_public_key(path.read_bytes())
-    except OSError as exc:
-        raise EvidenceError(f"trusted signer file {path} cannot be read") from exc
+def _signer(value: str | None) -> TrustedSigner | None:
+    return None if value is None else parse_trusted_signer(value)
+
+
+def _say_first_use(result: PullResult) -> None:
+    """Trust on first use is a decision the reviewer must see, whatever the output format."""
+    if result.report.trusted_on_first_use:
+        typer.echo(
+            f"trusted on first use: signer {result.report.signer_fingerprint}. Compare it with "
+            "the fingerprint the case administrator gives you (`casevoice case show`); every "
+            f"later pull into {result.out_dir} refuses any other signer.",
+            err=True,
+        )
+
+
+def _print_problems(report: VerifyReport) -> None:
+    for problem in report.problems:
+        typer.echo(f"{problem.severity}: {printable(problem.message, 1000)}", err=True)
 
 
 @contextmanager
@@ -176,9 +224,10 @@ def _progress(console: Console, enabled: bool) -> Iterator[Callable[[PullProgres
 
 
 def _print_report(report: VerifyReport) -> None:
+    trusted = " (trusted on first use: compare it)" if report.trusted_on_first_use else ""
     typer.echo(
         f"case {report.case_ref}: {report.ledger_entries} ledger entries, "
-        f"head seq {report.head_seq}, signer {report.signer_fingerprint}"
+        f"head seq {report.head_seq}, signer {report.signer_fingerprint}{trusted}"
     )
     for status in report.statements:
         state = "withdrawn" if status.withdrawn else ("ok" if status.ok else "PROBLEM")
@@ -186,7 +235,7 @@ def _print_report(report: VerifyReport) -> None:
             f"  {status.ledger_seq:>4}  {status.statement_id}  {status.receipt_code}  {state}"
         )
     for problem in report.problems:
-        typer.echo(f"{problem.severity}: {problem.message}")
+        typer.echo(f"{problem.severity}: {printable(problem.message, 1000)}")
     typer.echo("verified: OK" if report.ok else "verified: FAILED")
 
 

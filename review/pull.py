@@ -2,13 +2,15 @@
 
 Policy (fail closed, never write anything wrongly decrypted):
 
-* A case-level verification error (ledger chain, signed head, signer key, a rolled-back ledger
-  or a changed signer since the last pull) stops the pull before anything is decrypted.
-* A statement-level error (sealed file modified, signature invalid or swapped) skips only that
-  statement: it is listed as "skipped" with the problem and nothing of it is decrypted. A copy a
-  previous pull exported (verified at that time) is left in place.
-* If the identity opens none of the statements, the pull stops before writing anything.
-* Withdrawn statements are never decrypted; a copy from an earlier pull is removed.
+* The signer must be trusted explicitly on the first pull into a folder (``review.trust``); the
+  pin kept there makes later pulls refuse another signer or an older head.
+* Any verification error, for the case or for one statement, and any ledger line past the
+  signed head stop the pull before anything is decrypted: nothing is written, nothing deleted.
+* What is decrypted is exactly what verified: each sealed file is read once (``Spool``).
+* If the identity opens none of the statements, the pull stops before writing anything. A
+  statement the identity cannot open (sealed to other reviewers) is listed as skipped.
+* Withdrawn statements (with a verified, signed notice) are never decrypted; a copy from an
+  earlier pull is removed.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from review.export import IndexRow, OutputDir
-from review.verify import StatementStatus, VerifyReport, verify_case
-from storage.evidence.common import canonical_json
+from review.report import StatementStatus, VerifyReport
+from review.spool import Spool
+from review.trust import PIN_FILE, SignerPin, TrustedSigner, load_pin, resolve_trust
+from review.verify import verify_case
+from storage.evidence.common import canonical_json, printable
 from storage.evidence.errors import (
     EvidenceError,
     PackageError,
@@ -57,6 +60,9 @@ class PullResult:
             "case_ref": self.case_ref,
             "out_dir": str(self.out_dir),
             "ok": self.report.ok,
+            "signer_fingerprint": self.report.signer_fingerprint,
+            "trusted_on_first_use": self.report.trusted_on_first_use,
+            "ledger_head_seq": self.report.head_seq,
             "statements": [row.__dict__ for row in self.rows],
             "files_written": self.files_written,
             "files_unchanged": self.files_unchanged,
@@ -79,72 +85,78 @@ def pull_case(
     identities: Sequence[Any],
     out_dir: Path,
     progress: Callable[[PullProgress], None] | None = None,
-    trusted_signer: Ed25519PublicKey | None = None,
+    *,
+    signer: TrustedSigner | None = None,
+    first_use: bool = False,
 ) -> PullResult:
-    report = verify_case(store, case_ref, trusted_signer)
-    errors = [p.message for p in report.problems if p.severity == "error" and not p.statement_id]
-    if errors:
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise CaseVerificationError(f"case {case_ref}: {errors[0]}{more}", report)
     out = OutputDir(out_dir)
-    _check_previous_pull(out, report)
-    result = PullResult(case_ref=case_ref, out_dir=out.root, report=report)
-    exportable = [s for s in report.statements if s.ok and not s.withdrawn]
-    first_opened = _first_openable(store, exportable, identities, case_ref)
-    total = len(report.statements)
-    for done, status in enumerate(report.statements, start=1):
-        row = _row(status)
-        if status.withdrawn:
-            row.status = "withdrawn"
-            if out.remove_statement(status.statement_id):
-                result.removed.append(status.statement_id)
-        elif not status.ok:
-            row.status, row.problem = "skipped", status.problems[0]
-        else:
-            cached = (
-                first_opened if first_opened and first_opened[0] == status.statement_id else None
-            )
-            _export(store, status, identities, case_ref, out, row, cached[1] if cached else None)
-        result.rows.append(row)
-        if progress is not None:
-            progress(PullProgress(done, total, status.statement_id, row.status))
+    pin = load_pin(out.root, case_ref)
+    trust = resolve_trust(pin, signer, first_use, out.root)
+    with Spool() as spool:
+        report = verify_case(store, case_ref, trust, keep=spool.keep)
+        _refuse_unless_clean(report)
+        _check_previous_index(out, report)
+        result = PullResult(case_ref=case_ref, out_dir=out.root, report=report)
+        exportable = [s for s in report.statements if not s.withdrawn]
+        first_opened = _first_openable(spool, exportable, identities, case_ref)
+        total = len(report.statements)
+        for done, status in enumerate(report.statements, start=1):
+            row = _row(status)
+            if status.withdrawn:
+                row.status = "withdrawn"
+                if out.remove_statement(status.statement_id):
+                    result.removed.append(status.statement_id)
+            else:
+                opened = first_opened[1] if first_opened[0] == status.statement_id else None
+                _export(spool, status, identities, case_ref, out, row, opened)
+            result.rows.append(row)
+            if progress is not None:
+                progress(PullProgress(done, total, status.statement_id, row.status))
     out.write_index(case_ref, report.signer_fingerprint, report.head_seq, result.rows)
+    how = pin.how if pin else ("first-use" if report.trusted_on_first_use else "given")
+    # The pin goes last: a pull cut short keeps the older pin, which the next pull still meets.
+    pin_now = SignerPin(
+        case_ref, str(report.signer_fingerprint), report.head_seq or 0, str(report.head_hash), how
+    )
+    out.write(pin_now.to_bytes(), PIN_FILE)
     result.files_written, result.files_unchanged = out.written, out.unchanged
     return result
 
 
-def _check_previous_pull(out: OutputDir, report: VerifyReport) -> None:
-    """Trust on first pull: the signer must not change and the ledger must not shrink."""
+def _refuse_unless_clean(report: VerifyReport) -> None:
+    errors = [p.message for p in report.problems if p.severity == "error"]
+    if errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise CaseVerificationError(
+            f"case {report.case_ref}: {errors[0]}{more}; nothing was written or deleted", report
+        )
+    if report.past_head:
+        raise CaseVerificationError(
+            f"case {report.case_ref}: the ledger has lines past its signed head (an interrupted "
+            "append, which the bot completes at its next sealing, or lines someone else added); "
+            "pull again in a few minutes; nothing was written or deleted",
+            report,
+        )
+
+
+def _check_previous_index(out: OutputDir, report: VerifyReport) -> None:
+    """An output folder holds one case: never mix another case's statements into it."""
     previous = out.previous_index()
-    if previous is None:
-        return
-    if previous.get("case_ref") != report.case_ref:
-        raise EvidenceError(f"{out.root} holds case {previous.get('case_ref')!s:.64}, not this one")
-    if previous.get("signer_fingerprint") not in (None, report.signer_fingerprint):
-        raise CaseVerificationError(
-            f"case {report.case_ref}: signer key changed since the last pull "
-            f"({previous.get('signer_fingerprint')} → {report.signer_fingerprint})",
-            report,
-        )
-    before = previous.get("ledger_head_seq")
-    if isinstance(before, int) and before > (report.head_seq or 0):
-        raise CaseVerificationError(
-            f"case {report.case_ref}: ledger rolled back (seq {before} at the last pull, "
-            f"{report.head_seq or 0} now)",
-            report,
-        )
+    if previous is not None and previous.get("case_ref") != report.case_ref:
+        shown = printable(previous.get("case_ref"), 64)
+        raise EvidenceError(f"{out.root} holds case {shown}, not {report.case_ref}")
 
 
 def _first_openable(
-    store: EvidenceStore,
+    spool: Spool,
     statements: list[StatementStatus],
     identities: Sequence[Any],
     case_ref: str,
-) -> tuple[str, bytes] | None:
+) -> tuple[str | None, bytes]:
     """Find a statement the identity opens before writing anything; none → WrongIdentityError."""
     for status in statements:
         try:
-            return status.statement_id, _open(store, status, identities)
+            return status.statement_id, _open(spool, status, identities)
         except WrongIdentityError:
             continue
     if statements:
@@ -152,17 +164,16 @@ def _first_openable(
             f"case {case_ref}: the identity given is not a recipient of any statement; "
             "nothing was written"
         )
-    return None
+    return None, b""
 
 
-def _open(store: EvidenceStore, status: StatementStatus, identities: Sequence[Any]) -> bytes:
-    return unseal(
-        store.get_object(status.object_key), identities, f"statement {status.statement_id}"
-    )
+def _open(spool: Spool, status: StatementStatus, identities: Sequence[Any]) -> bytes:
+    """Decrypt the verified bytes kept for this statement, never a fresh read of the store."""
+    return unseal(spool.take(status.statement_id), identities, f"statement {status.statement_id}")
 
 
 def _export(
-    store: EvidenceStore,
+    spool: Spool,
     status: StatementStatus,
     identities: Sequence[Any],
     case_ref: str,
@@ -171,15 +182,15 @@ def _export(
     plaintext: bytes | None,
 ) -> None:
     try:
-        package = unpack(plaintext if plaintext is not None else _open(store, status, identities))
+        package = unpack(plaintext if plaintext is not None else _open(spool, status, identities))
         _check_meta(package, case_ref, status.statement_id)
     except (WrongIdentityError, PackageError) as exc:
-        row.status, row.problem = "skipped", str(exc)
+        row.status, row.problem = "skipped", printable(exc)
         return
     meta = package.meta
-    row.role = _str_or_none(meta.get("role"))
-    row.submitted_at = _str_or_none(meta.get("submitted_at"))
-    row.script_ref = _str_or_none(meta.get("script_ref"))
+    row.role = _shown(meta.get("role"))
+    row.submitted_at = _shown(meta.get("submitted_at"))
+    row.script_ref = _shown(meta.get("script_ref"))
     row.files = sorted(package.files)
     provenance = {
         "case_ref": case_ref,
@@ -217,5 +228,6 @@ def _row(status: StatementStatus) -> IndexRow:
     )
 
 
-def _str_or_none(value: object) -> str | None:
-    return None if value is None else str(value)
+def _shown(value: object) -> str | None:
+    """A metadata field for the index: escaped, as it is printed and put in index.md."""
+    return None if value is None else printable(value)

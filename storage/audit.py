@@ -11,21 +11,21 @@ import asyncio
 import hashlib
 import hmac
 import json
-import logging
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, text
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.audit_head import AuditHead
 from storage.crypto import derive_key
-from storage.files import atomic_write
+from storage.errors import AuditHeadError
 from storage.tables import AuditEvent, utcnow
+
+__all__ = ["GENESIS", "AuditHead", "AuditLog", "AuditProblem", "AuditReport"]
 
 GENESIS = "0" * 64
 _PG_LOCK_ID = 0x43564155  # "CVAU": serialises appends on PostgreSQL
@@ -33,11 +33,15 @@ _PG_LOCK_ID = 0x43564155  # "CVAU": serialises appends on PostgreSQL
 
 @dataclass(frozen=True)
 class AuditProblem:
-    seq: int
+    seq: int | None  # None: the head itself
     reason: str
 
     def __str__(self) -> str:
-        return f"audit event {self.seq}: {self.reason}"
+        return (
+            f"audit head: {self.reason}"
+            if self.seq is None
+            else f"audit event {self.seq}: {self.reason}"
+        )
 
 
 @dataclass(frozen=True)
@@ -53,48 +57,6 @@ class AuditReport:
 def _canonical(seq: int, at: datetime, actor: str, action: str, subject: str) -> bytes:
     body = {"seq": seq, "at": at.isoformat(), "actor": actor, "action": action, "subject": subject}
     return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-
-
-class AuditHead:
-    """The newest event's seq and hash, kept outside the database (the chain alone cannot show
-    that its newest events were deleted). Written after each commit; a head that runs ahead of
-    the database means events were removed.
-
-    The commit hook runs on the event loop, and a durable write waits for two fsyncs: so
-    ``record`` hands the write to one thread of its own (writes stay in commit order), and
-    ``read`` first waits for the writes handed over so far.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="casevoice-audit-head")
-
-    def record(self, seq: int, digest: str) -> None:
-        """Write the head soon, off the caller's thread (a failure is logged, never raised)."""
-        self._writer.submit(self._write_logged, seq, digest)
-
-    def _write_logged(self, seq: int, digest: str) -> None:
-        try:
-            self.write(seq, digest)
-        except OSError:
-            logging.getLogger(__name__).warning("could not record the audit head")
-
-    def write(self, seq: int, digest: str) -> None:
-        current = self._read_file()
-        if current is not None and current[0] >= seq:
-            return  # a concurrent writer already recorded a newer head
-        atomic_write(self.path, json.dumps({"seq": seq, "hash": digest}).encode())
-
-    def read(self) -> tuple[int, str] | None:
-        self._writer.submit(lambda: None).result()  # the heads recorded so far are written
-        return self._read_file()
-
-    def _read_file(self) -> tuple[int, str] | None:
-        try:
-            data = json.loads(self.path.read_text())
-            return int(data["seq"]), str(data["hash"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
 
 
 class AuditLog:
@@ -147,6 +109,8 @@ class AuditLog:
             event_seq, event_hash = event.seq, event.hash
 
             def record(_session: object) -> None:
+                # After the commit: the event stands whatever happens to the head, which is
+                # written off the event loop (two fsyncs) and in commit order.
                 head.record(event_seq, event_hash)
 
             sa_event.listen(session.sync_session, "after_commit", record, once=True)
@@ -181,25 +145,53 @@ class AuditLog:
                 )
             prev = event.hash
             expected_seq += 1
-        # read() may wait for a head write (fsync): off the event loop.
-        recorded = await asyncio.to_thread(self.head.read) if self.head is not None else None
-        if recorded is not None:
-            seq, digest = recorded
-            if seq > len(events):
-                return AuditReport(
-                    len(events),
-                    AuditProblem(
-                        len(events) + 1,
-                        f"missing: the log ends at {len(events)} but event {seq} "
-                        "was recorded (the newest events were deleted)",
-                    ),
+        # read() waits for head writes already handed over (fsync): off the event loop.
+        return AuditReport(
+            len(events), await asyncio.to_thread(self._check_head, [e.hash for e in events])
+        )
+
+    def _check_head(self, hashes: list[str]) -> AuditProblem | None:
+        """The outside anchor: required once events exist, signed, not ahead of the log."""
+        if self.head is None:
+            return None
+        try:
+            recorded = self.head.read()
+        except AuditHeadError as exc:
+            return AuditProblem(None, f"{exc} (replaced or forged)")
+        if recorded is None:
+            if not hashes:
+                return None
+            return AuditProblem(
+                None,
+                f"{self.head.path} is missing while the log holds {len(hashes)} events: the "
+                "newest events may have been deleted with it (if this host never kept a head, "
+                "`casevoice audit anchor` starts one)",
+            )
+        if recorded.seq > len(hashes):
+            return AuditProblem(
+                len(hashes) + 1,
+                f"missing: the log ends at {len(hashes)} but event {recorded.seq} "
+                "was recorded (the newest events were deleted)",
+            )
+        if recorded.seq and not hmac.compare_digest(hashes[recorded.seq - 1], recorded.hash):
+            return AuditProblem(
+                recorded.seq, "is not the event recorded when it was written (replaced)"
+            )
+        return None
+
+    @staticmethod
+    async def newest(session: AsyncSession) -> tuple[int, str]:
+        """The newest event's seq and hash ((0, GENESIS) for an empty log)."""
+        last = (
+            (
+                await session.execute(
+                    select(AuditEvent).order_by(col(AuditEvent.seq).desc()).limit(1)
                 )
-            if not hmac.compare_digest(events[seq - 1].hash, digest):
-                return AuditReport(
-                    len(events),
-                    AuditProblem(seq, "is not the event recorded when it was written (replaced)"),
-                )
-        return AuditReport(len(events), None)
+            )
+            .scalars()
+            .first()
+        )
+        return (0, GENESIS) if last is None else (last.seq, last.hash)
 
     @staticmethod
     async def count(session: AsyncSession) -> int:

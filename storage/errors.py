@@ -19,6 +19,12 @@ class ConfigurationError(CaseVoiceError):
     user_message = "CaseVoice is not configured correctly."
 
 
+class AuditHeadError(CaseVoiceError):
+    """The audit log's signed head is missing, unreadable, or not signed by the bot's key."""
+
+    user_message = "The audit log failed its integrity check."
+
+
 class CryptoError(CaseVoiceError):
     """Encryption at rest failed. Always fail closed."""
 

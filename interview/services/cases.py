@@ -30,7 +30,7 @@ from storage.tables import (
 from storage.vault import Vault
 
 # The evidence store's object names allow these characters only (no dots: no path tricks).
-CASE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+CASE_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 ROLES = ("family", "professional")
 
 
@@ -74,9 +74,9 @@ class CaseSummary:
 
 
 def validate_case_ref(ref: str) -> str:
-    if not CASE_REF.match(ref):
+    if not isinstance(ref, str) or not CASE_REF.fullmatch(ref):  # `$` would let "ref\n" in
         raise CaseError(
-            f"case reference {ref!r} must be 1-64 characters of letters, digits, '_' or '-'"
+            f"case reference {ref!r:.80} must be 1-64 characters of letters, digits, '_' or '-'"
         )
     return ref
 

@@ -35,7 +35,7 @@ from storage.tables import (
 )
 from storage.vault import Vault
 
-INVITE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+INVITE_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # used with fullmatch: no "code\n"
 ROLE_PREFIX = {"family": "F", "professional": "P"}
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
@@ -62,7 +62,7 @@ class Redeemed:
 def new_invite_code() -> str:
     """192 bits from ``secrets``: 32 URL-safe characters, a valid /start payload."""
     code = secrets.token_urlsafe(24)
-    assert INVITE_CODE.match(code)  # noqa: S101 - token_urlsafe's alphabet is the payload's
+    assert INVITE_CODE.fullmatch(code)  # noqa: S101 - token_urlsafe's alphabet is the payload's
     return code
 
 
@@ -154,7 +154,7 @@ class InviteService:
         now = utcnow()
         if await self._rate_limited(session, user_hash, now):
             return None
-        if not INVITE_CODE.match(code):
+        if not INVITE_CODE.fullmatch(code):
             await self._count_failure(session, user_hash, now)
             return None
         code_hash = self.vault.invite_hash(code)

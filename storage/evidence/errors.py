@@ -88,3 +88,12 @@ class VerificationFailedError(EvidenceError):
     """A case failed verification badly enough that nothing can be trusted or exported."""
 
     user_message = "The case's evidence failed verification; nothing was exported."
+
+
+class UntrustedSignerError(EvidenceError):
+    """The reviewer has not said which bot key to trust, or the store's signer is not that key."""
+
+    user_message = (
+        "The bot's signing key is not the one you trust. Ask the case administrator for the "
+        "signer fingerprint (casevoice case show) and pass it with --trusted-signer."
+    )

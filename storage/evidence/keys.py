@@ -66,6 +66,20 @@ def load_signing_key(path: Path) -> Ed25519PrivateKey:
     return key
 
 
+class SigningKeyFile:
+    """The bot's signing key, loaded on first use and then kept: a process that never signs
+    (a transcription worker) never needs the key on its host."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._key: Ed25519PrivateKey | None = None
+
+    def __call__(self) -> Ed25519PrivateKey:
+        if self._key is None:
+            self._key = load_signing_key(self.path)
+        return self._key
+
+
 def public_key_raw(public: Ed25519PublicKey) -> bytes:
     return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Literal
 
 from storage.evidence.common import check_ref
+from storage.evidence.package import MAX_PACKAGE_BYTES
 
 SIGNER_KEY = "signer.pub"
 STATEMENT_SUFFIX = ".age"
@@ -29,6 +30,21 @@ LEDGER_NAME = "ledger.jsonl"
 HEAD_NAME = "ledger.head.json"
 
 Kind = Literal["statement", "withdrawal"]
+
+# Nothing larger than these is ever read from the store (the size is checked before reading).
+MAX_SMALL_OBJECT_BYTES = 64 * 1024  # signature documents, the head, notices, signer.pub
+MAX_LEDGER_BYTES = 64 * 1024 * 1024  # some 150,000 entries
+# age adds a header (≈200 bytes per recipient) and 16 bytes per 64 KiB chunk to the package.
+MAX_SEALED_BYTES = MAX_PACKAGE_BYTES + 1024 * 1024
+
+
+def object_cap(key: str) -> int:
+    """The most bytes an object under ``key`` may hold."""
+    if key.endswith(STATEMENT_SUFFIX):
+        return MAX_SEALED_BYTES
+    if key.endswith(f"/{LEDGER_NAME}"):
+        return MAX_LEDGER_BYTES
+    return MAX_SMALL_OBJECT_BYTES
 
 
 def statement_key(case_ref: str, statement_id: str) -> str:

@@ -1,169 +1,92 @@
-"""The evidence ledger of a case: a hash chain of JSON lines with a signed head.
+"""The evidence ledger of a case: the bot's writer, and crash recovery that never signs a forgery.
 
-Each entry records one sealed statement or withdrawal notice. ``entry_hash`` is the SHA-256 of
-the canonical JSON of every other field, ``prev_hash`` included, so changing, removing or
-reordering an entry breaks the chain. The head (last seq and entry hash) is signed by the bot, so
-cutting entries off the end is caught too.
-
-Writes happen in a fixed order: object, signature, ledger line, head. ``recover`` turns any crash
-point back into a consistent ledger without ever dropping a complete entry.
+The format (entries, chain, signed head) is in ``ledger_format``. Writes happen in a fixed order:
+object, signature, ledger line, head. ``recover`` turns any crash point back into a consistent
+ledger without ever dropping a complete entry, and without ever signing what the bot did not
+write: a crash leaves at most one entry past the signed head, and the head is moved over it only
+if its object carries the bot's own valid signature. Anything else past the head (more entries,
+a forged line, a missing head) is tampering: ``LedgerError``.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from storage.evidence.common import (
-    FORMAT_VERSION,
-    GENESIS_HASH,
-    canonical_json,
-    check_ref,
-    iso_utc,
-    sha256_hex,
-    utc_now,
-)
-from storage.evidence.errors import LedgerError, ObjectNotFoundError
+from storage.evidence.common import check_ref, iso_utc, sha256_hex, utc_now
+from storage.evidence.errors import EvidenceError, LedgerError, ObjectNotFoundError
 from storage.evidence.keys import fingerprint
-from storage.evidence.layout import Kind, head_key, ledger_key
+from storage.evidence.layout import Kind, head_key, ledger_key, object_key, sig_key
+from storage.evidence.ledger_format import (
+    LedgerEntry,
+    ParsedLedger,
+    check_chain,
+    head_document,
+    head_problem,
+    is_head_document,
+    make_entry,
+    parse_ledger,
+    signature_problem,
+)
 from storage.evidence.seal import read_signed, sign_document
 from storage.evidence.store import EvidenceStore
 
-_FIELDS = ("seq", "kind", "case_ref", "statement_id", "object_key", "sealed_sha256", "at")
+__all__ = [
+    "EvidenceLedger",
+    "LedgerEntry",
+    "ParsedLedger",
+    "RecoveryReport",
+    "check_chain",
+    "make_entry",
+    "parse_ledger",
+    "uncovered_problem",
+]
 
 
-@dataclass(frozen=True)
-class LedgerEntry:
-    seq: int
-    kind: Kind
-    case_ref: str
-    statement_id: str
-    object_key: str
-    sealed_sha256: str
-    at: str
-    prev_hash: str
-    entry_hash: str
-
-    def body(self) -> dict[str, Any]:
-        body = asdict(self)
-        del body["entry_hash"]
-        return body
-
-    def computed_hash(self) -> str:
-        return sha256_hex(canonical_json(self.body()))
-
-    def to_line(self) -> bytes:
-        return canonical_json(asdict(self)) + b"\n"
-
-    @classmethod
-    def from_json(cls, raw: bytes) -> LedgerEntry:
-        data = json.loads(raw)
-        if not isinstance(data, dict) or set(data) != {*_FIELDS, "prev_hash", "entry_hash"}:
-            raise ValueError("unexpected fields")
-        if not isinstance(data["seq"], int) or data["kind"] not in ("statement", "withdrawal"):
-            raise ValueError("bad seq or kind")
-        if not all(isinstance(data[k], str) for k in data if k != "seq"):
-            raise ValueError("bad field types")
-        return cls(**data)
-
-
-def make_entry(
-    prev: LedgerEntry | None,
-    *,
-    kind: Kind,
+def uncovered_problem(
+    store: EvidenceStore,
     case_ref: str,
-    statement_id: str,
-    object_key: str,
-    sealed_sha256: str,
-    at: str,
-) -> LedgerEntry:
-    body: dict[str, Any] = {
-        "seq": prev.seq + 1 if prev else 1,
-        "kind": kind,
-        "case_ref": case_ref,
-        "statement_id": statement_id,
-        "object_key": object_key,
-        "sealed_sha256": sealed_sha256,
-        "at": at,
-        "prev_hash": prev.entry_hash if prev else GENESIS_HASH,
-    }
-    return LedgerEntry(**body, entry_hash=sha256_hex(canonical_json(body)))
+    entries: list[LedgerEntry],
+    head_seq: int,
+    signer: Ed25519PublicKey,
+) -> str | None:
+    """Whether the entries past the signed head are one interrupted append of the bot's own.
 
-
-@dataclass
-class ParsedLedger:
-    entries: list[LedgerEntry] = field(default_factory=list)
-    bad_lines: list[str] = field(default_factory=list)
-    torn_tail: bytes = b""  # an incomplete last line (a write cut short)
-    missing_newline: bool = False  # the last line is a complete entry without its newline
-
-
-def parse_ledger(data: bytes) -> ParsedLedger:
-    parsed = ParsedLedger()
-    lines = data.split(b"\n")
-    for number, line in enumerate(lines[:-1], start=1):
-        try:
-            parsed.entries.append(LedgerEntry.from_json(line))
-        except (ValueError, TypeError):
-            parsed.bad_lines.append(f"ledger line {number}: not a valid ledger entry")
-    if lines[-1]:
-        try:
-            parsed.entries.append(LedgerEntry.from_json(lines[-1]))
-            parsed.missing_newline = True
-        except (ValueError, TypeError):
-            parsed.torn_tail = lines[-1]
-    return parsed
-
-
-def check_chain(entries: list[LedgerEntry], case_ref: str) -> list[str]:
-    """Every break in the chain, named precisely; an empty list means the chain is intact."""
-    problems: list[str] = []
-    for earlier, later in zip(entries, entries[1:], strict=False):
-        if later.seq < earlier.seq:
-            problems.append(f"entries reordered: entry {later.seq} appears after {earlier.seq}")
-    ordered = sorted(entries, key=lambda e: e.seq)
-    if ordered and ordered[0].seq != 1:
-        first = ordered[0].seq
-        missing = "entry 1" if first == 2 else f"entries 1-{first - 1}"
-        problems.append(f"{missing} missing (ledger starts at seq {first})")
-    for entry in ordered:
-        if entry.case_ref != case_ref:
-            problems.append(f"ledger entry {entry.seq}: belongs to case {entry.case_ref}")
-        if entry.computed_hash() != entry.entry_hash:
-            problems.append(f"ledger entry {entry.seq}: entry_hash does not match its content")
-    if ordered and ordered[0].seq == 1 and ordered[0].prev_hash != GENESIS_HASH:
-        problems.append("ledger entry 1: prev_hash is not the genesis hash")
-    for prev, entry in zip(ordered, ordered[1:], strict=False):
-        if entry.seq == prev.seq:
-            problems.append(f"ledger entry {entry.seq} appears twice")
-        elif entry.seq != prev.seq + 1:
-            gap = entry.seq - prev.seq - 1
-            missing = (
-                f"entry {prev.seq + 1}" if gap == 1 else f"entries {prev.seq + 1}-{entry.seq - 1}"
-            )
-            problems.append(f"{missing} missing (seq gap {prev.seq}→{entry.seq})")
-        elif entry.prev_hash != prev.entry_hash:
-            problems.append(f"ledger entry {entry.seq}: prev_hash does not match entry {prev.seq}")
-    return problems
-
-
-def head_document(
-    case_ref: str, last: LedgerEntry | None, signed_at: str, signer: str
-) -> dict[str, Any]:
-    return {
-        "version": FORMAT_VERSION,
-        "kind": "ledger-head",
-        "case_ref": case_ref,
-        "seq": last.seq if last else 0,
-        "entry_hash": last.entry_hash if last else GENESIS_HASH,
-        "signed_at": signed_at,
-        "signer": signer,
-    }
+    The bot signs the head right after each append, so a crash leaves at most one entry past
+    it, and that entry's object and signature were written (and signed) before it. Anything
+    else was added by someone else. None means "the bot's own"; otherwise what is wrong.
+    """
+    past = entries[head_seq:]
+    if len(past) > 1:
+        return (
+            f"ledger entries {past[0].seq}-{past[-1].seq} are past the signed head, where a crash "
+            "leaves at most one: added by someone else"
+        )
+    (entry,) = past
+    earlier = entries[:head_seq]
+    label = f"ledger entry {entry.seq} (past the signed head)"
+    if entry.object_key != object_key(entry.kind, case_ref, entry.statement_id):
+        return f"{label} names an unexpected object"
+    if any(e.kind == entry.kind and e.statement_id == entry.statement_id for e in earlier):
+        return f"{label} repeats an earlier entry"
+    if entry.kind == "withdrawal" and not any(
+        e.kind == "statement" and e.statement_id == entry.statement_id for e in earlier
+    ):
+        return f"{label} withdraws a statement that was never sealed"
+    try:
+        if sha256_hex(store.get_object(entry.object_key)) != entry.sealed_sha256:
+            return f"{label}: its object does not match it"
+        document = read_signed(store.get_object(sig_key(entry.object_key)), signer, label)
+    except ObjectNotFoundError:
+        return f"{label}: its object or signature is missing"
+    except EvidenceError as exc:
+        return f"{label} is not the bot's own ({exc})"
+    problem = signature_problem(document, entry)
+    return None if problem is None else f"{label}: {problem}"
 
 
 @dataclass(frozen=True)
@@ -221,21 +144,28 @@ class EvidenceLedger:
             newline = True
         entries = self.entries()
         head = self._read_head()
-        last = entries[-1] if entries else None
-        if head is not None and (head["seq"], head["entry_hash"]) == (
-            last.seq if last else 0,
-            last.entry_hash if last else GENESIS_HASH,
-        ):
-            return RecoveryReport(len(parsed.torn_tail) if torn else 0, newline, False)
-        if head is not None and head["seq"] > 0:
-            covered = next((e for e in entries if e.seq == head["seq"]), None)
-            if covered is None or covered.entry_hash != head["entry_hash"]:
+        repaired = (len(parsed.torn_tail) if torn else 0, newline)
+        if head is None:
+            if entries:
                 raise LedgerError(
-                    f"case {self._case_ref}: signed head (seq {head['seq']}) does not match the "
-                    "ledger: entries were removed or changed"
+                    f"case {self._case_ref}: the signed ledger head is missing while the ledger "
+                    f"holds {len(entries)} entries (it is written before the first entry, so it "
+                    "was removed); not signing over entries the bot cannot vouch for"
                 )
-        self.write_head(last)
-        return RecoveryReport(len(parsed.torn_tail) if torn else 0, newline, True)
+            self.write_head(None)
+            return RecoveryReport(*repaired, True)
+        head_seq = head_problem(head, entries)
+        if isinstance(head_seq, str):
+            raise LedgerError(f"case {self._case_ref}: {head_seq}")
+        if head_seq == len(entries):
+            return RecoveryReport(*repaired, False)
+        problem = uncovered_problem(
+            self._store, self._case_ref, entries, head_seq, self._key.public_key()
+        )
+        if problem is not None:
+            raise LedgerError(f"case {self._case_ref}: {problem}; not signing over it")
+        self.write_head(entries[-1])
+        return RecoveryReport(*repaired, True)
 
     def _read_head(self) -> dict[str, Any] | None:
         try:
@@ -243,11 +173,7 @@ class EvidenceLedger:
         except ObjectNotFoundError:
             return None
         document = read_signed(raw, self._key.public_key(), f"case {self._case_ref} ledger head")
-        if (
-            not isinstance(document.get("seq"), int)
-            or not isinstance(document.get("entry_hash"), str)
-            or document.get("case_ref") != self._case_ref
-        ):
+        if not is_head_document(document, self._case_ref):
             raise LedgerError(f"case {self._case_ref}: ledger head is malformed")
         return document
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,7 +16,7 @@ import pyrage
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from storage.evidence.common import FORMAT_VERSION, canonical_json
+from storage.evidence.common import FORMAT_VERSION, canonical_json, load_json_object, printable
 from storage.evidence.errors import EvidenceError, SignatureError, WrongIdentityError
 from storage.evidence.keys import fingerprint, parse_recipients
 
@@ -65,19 +64,26 @@ def sign_document(document: dict[str, Any], key: Ed25519PrivateKey) -> bytes:
 
 def read_signed(data: bytes, public_key: Ed25519PublicKey, label: str) -> dict[str, Any]:
     """The verified document of a signature file, or SignatureError naming what is wrong."""
-    try:
-        envelope = json.loads(data)
-        document = envelope["document"]
-        signature = base64.b64decode(envelope["signature"], validate=True)
-    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-        raise SignatureError(f"{label}: signature file is malformed") from exc
-    if not isinstance(document, dict) or envelope.get("algorithm") != "ed25519":
+    envelope = load_json_object(data, SignatureError, f"{label}: signature file")
+    document, encoded = envelope.get("document"), envelope.get("signature")
+    if (
+        not isinstance(document, dict)
+        or not isinstance(encoded, str)
+        or envelope.get("algorithm") != "ed25519"
+    ):
         raise SignatureError(f"{label}: signature file is malformed")
+    try:
+        signature = base64.b64decode(encoded, validate=True)
+    except (ValueError, binascii.Error) as exc:
+        raise SignatureError(f"{label}: signature file is malformed") from exc
     if document.get("signer") != fingerprint(public_key):
-        raise SignatureError(f"{label}: signed by another key ({document.get('signer')!s:.80})")
+        raise SignatureError(
+            f"{label}: signed by another key ({printable(document.get('signer'), 80)})"
+        )
     try:
         public_key.verify(signature, SIGNATURE_DOMAIN + canonical_json(document))
-    except InvalidSignature as exc:
+    except (InvalidSignature, ValueError, RecursionError) as exc:
+        # ValueError: a document holding NaN has no canonical form; RecursionError: too deep
         raise SignatureError(f"{label}: signature invalid") from exc
     return document
 

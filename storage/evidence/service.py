@@ -4,14 +4,14 @@ Blocking (file I/O, encryption): call it off the event loop, e.g. ``asyncio.to_t
 
 Every operation takes the case's writer lock, repairs any half-finished earlier append, and is
 idempotent per statement id: a retry after a crash completes the earlier attempt instead of
-adding a second ledger entry. Age encryption is randomised, so a sealed object that already
-exists is reused, never re-sealed. (It is trusted as the bot's own: write access to the store is
-the bot's alone, and the signature plus ledger then pin its hash for the reviewer.)
+adding a second ledger entry. The bot never signs bytes it cannot vouch for: a sealed object
+left by an earlier attempt is reused only when the bot's own signature already covers it (a
+crash after signing); an object without that signature may have been planted by anyone who can
+write the store, so it is sealed afresh and replaced before anything is signed.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from storage.evidence.common import (
     FORMAT_VERSION,
+    REASON_CODE_RE,
     canonical_json,
     check_ref,
     iso_utc,
@@ -44,8 +45,6 @@ from storage.evidence.ledger import EvidenceLedger, LedgerEntry, RecoveryReport
 from storage.evidence.package import StatementBundle, pack
 from storage.evidence.seal import object_document, read_signed, receipt_code, seal, sign_document
 from storage.evidence.store import EvidenceStore
-
-_REASON_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,7 @@ class EvidenceWriter:
         self, case_ref: str, statement_id: str, reason_code: str, at: datetime | None = None
     ) -> WithdrawalResult:
         """Record that a sealed statement was withdrawn: a signed notice (no content) + entry."""
-        if not _REASON_RE.fullmatch(reason_code):
+        if not REASON_CODE_RE.fullmatch(reason_code):
             raise InvalidNameError(f"withdrawal reason code {reason_code!r:.60} is not allowed")
         withdrawn_at = iso_utc(at or self._clock())
         notice = {
@@ -158,11 +157,14 @@ class EvidenceWriter:
                 raise ObjectNotFoundError(
                     f"statement {statement_id} was never sealed in case {case_ref}"
                 )
-            if self._store.exists(key):
-                data = self._store.get_object(key)  # left by an interrupted attempt: reuse it
+            if self._store.exists(key) and self._store.exists(sig_key(key)):
+                data = self._store.get_object(key)  # signed by an interrupted attempt: reuse it
             else:
                 data = make_object()
-                self._store.put_object(key, data)
+                if self._store.exists(key):
+                    self._store.replace_object(key, data)  # unsigned: not evidence yet
+                else:
+                    self._store.put_object(key, data)
             digest = sha256_hex(data)
             self._ensure_signature(kind, case_ref, statement_id, key, digest)
             return ledger.append(

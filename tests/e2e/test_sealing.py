@@ -32,6 +32,7 @@ from tests.e2e.voice_helpers import (
     send_voice,
     statement_files,
     text_needles,
+    verify,
     wait_for_log,
     with_transcription,
     words,
@@ -174,7 +175,7 @@ async def test_tampering_is_detected_named_and_never_exported(world: World, tmp_
         world.canary("I am his grandmother"),
     )
     store = world.data_dir / "evidence"
-    ok = review(world.bot.env, "verify", CASE_REF, "--store", str(store))
+    ok = verify(world, store)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     case_dir = Path(CASE_REF)
     root = tmp_path / "copies"
@@ -184,34 +185,32 @@ async def test_tampering_is_detected_named_and_never_exported(world: World, tmp_
         name: str,
         identity: Path = world.identity,
     ) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str], Path]:
-        verify = review(world.bot.env, "verify", CASE_REF, "--store", str(copy))
         out = tmp_path / f"out-{name}"
-        return verify, pull(world, identity, out, copy), out
+        return verify(world, copy), pull(world, identity, out, copy), out
 
     # A wrong identity: nothing is decrypted, nothing written
     stranger = tmp_path / "stranger.txt"
     made = review(world.bot.env, "keygen", "--out", str(stranger))
     assert made.returncode == 0, made.stderr
-    verify, pulled, out = run(store, "wrong-identity", stranger)
-    assert verify.returncode == 0
+    checked, pulled, out = run(store, "wrong-identity", stranger)
+    assert checked.returncode == 0
     assert pulled.returncode != 0 and "not a recipient" in pulled.stderr, pulled.stderr
     assert not exported(out) and not list(out.glob("**/*.md"))
 
-    # A modified sealed file: named, skipped; the other statement is still exported
+    # A modified sealed file: named; the pull writes nothing at all (fail closed)
     copy = tampered(store, root, "modified")
     sealed = copy / case_dir / f"{first}.age"
     data = bytearray(sealed.read_bytes())
     data[len(data) // 2] ^= 0x01
     sealed.write_bytes(bytes(data))
-    verify, pulled, out = run(copy, "modified")
-    assert verify.returncode == 1 and first in verify.stdout + verify.stderr
+    checked, pulled, out = run(copy, "modified")
+    assert checked.returncode == 1 and first in checked.stdout + checked.stderr
     assert (
-        "sha256" in (verify.stdout + verify.stderr).lower()
-        or "modified" in (verify.stdout + verify.stderr).lower()
-    ), verify.stdout
-    assert pulled.returncode != 0
-    assert exported(out) == {second}
-    assert rows_of(index_of(out))[first]["status"] == "skipped"
+        "sha256" in (checked.stdout + checked.stderr).lower()
+        or "modified" in (checked.stdout + checked.stderr).lower()
+    ), checked.stdout
+    assert pulled.returncode != 0 and "nothing was written" in pulled.stderr
+    assert not out.exists()
 
     # A swapped signature: both statements named, neither exported
     copy = tampered(store, root, "swapped")
@@ -219,9 +218,9 @@ async def test_tampering_is_detected_named_and_never_exported(world: World, tmp_
     a_bytes, b_bytes = a.read_bytes(), b.read_bytes()
     a.write_bytes(b_bytes)
     b.write_bytes(a_bytes)
-    verify, pulled, out = run(copy, "swapped")
-    report = verify.stdout + verify.stderr
-    assert verify.returncode == 1 and first in report and second in report, report
+    checked, pulled, out = run(copy, "swapped")
+    report = checked.stdout + checked.stderr
+    assert checked.returncode == 1 and first in report and second in report, report
     assert "signature" in report.lower(), report
     assert pulled.returncode != 0 and not exported(out)
 
@@ -236,14 +235,14 @@ async def test_tampering_is_detected_named_and_never_exported(world: World, tmp_
         lines = ledger.read_bytes().splitlines(keepends=True)
         assert len(lines) == 2
         ledger.write_bytes(b"".join(change(lines)))
-        verify, pulled, out = run(copy, name)
-        report = verify.stdout + verify.stderr
-        assert verify.returncode == 1 and named in report, report
+        checked, pulled, out = run(copy, name)
+        report = checked.stdout + checked.stderr
+        assert checked.returncode == 1 and named in report, report
         assert pulled.returncode != 0 and named in pulled.stderr, pulled.stderr
         assert not out.exists() or not any(out.rglob("*.json")), sorted(out.rglob("*"))
 
     # The untouched store still pulls both
-    verify, pulled, out = run(store, "untouched")
+    checked, pulled, out = run(store, "untouched")
     assert pulled.returncode == 0, pulled.stderr
     assert exported(out) == {first, second}
 
@@ -268,12 +267,7 @@ async def test_withdrawal_after_submission_is_marked_and_nothing_exported(
     # Then a signed notice is in the store, the pull marks it withdrawn and removes the content
     notice = world.data_dir / "evidence" / CASE_REF / f"{statement_id}.withdrawal.json"
     assert notice.exists() and notice.with_name(f"{statement_id}.withdrawal.sig.json").exists()
-    assert (
-        review(
-            world.bot.env, "verify", CASE_REF, "--store", str(world.data_dir / "evidence")
-        ).returncode
-        == 0
-    )
+    assert verify(world, world.data_dir / "evidence").returncode == 0
     done = pull(world, world.identity, out)
     assert done.returncode == 0, done.stderr
     assert rows_of(index_of(out))[statement_id]["status"] == "withdrawn"
@@ -321,9 +315,7 @@ async def test_a_crash_at_any_step_of_sealing_is_completed_on_restart(
             world.scalar("SELECT state FROM statements WHERE id = ?", statement_id) == "submitted"
         ), f"{point}: the database moved on before the crash"
         # Either nothing or one whole statement: the store verifies (warnings at most)
-        check = review(
-            world.bot.env, "verify", CASE_REF, "--store", str(world.data_dir / "evidence")
-        )
+        check = verify(world, world.data_dir / "evidence")
         assert check.returncode == 0, f"{point}: {check.stdout}{check.stderr}"
 
     # Then the restarted bot's sweep seals every one of them, exactly once

@@ -263,6 +263,13 @@ def review(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def signer_of(data_dir: Path) -> str:
+    """The bot's signer fingerprint, as `casevoice case show` hands it to the reviewer."""
+    from storage.evidence import fingerprint, load_signing_key
+
+    return fingerprint(load_signing_key(data_dir / "signing-key.pem").public_key())
+
+
 def pull(
     world: World,
     identity: Path,
@@ -280,6 +287,21 @@ def pull(
         str(out),
         "--store",
         str(store or world.data_dir / "evidence"),
+        "--trusted-signer",
+        signer_of(world.data_dir),
+    )
+
+
+def verify(world: World, store: Path) -> subprocess.CompletedProcess[str]:
+    """`casevoice review verify` against the bot's pinned signer."""
+    return review(
+        world.bot.env,
+        "verify",
+        CASE_REF,
+        "--store",
+        str(store),
+        "--trusted-signer",
+        signer_of(world.data_dir),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, text
 
 from storage.audit import GENESIS, AuditHead, AuditLog
@@ -12,6 +13,11 @@ from storage.tables import AuditEvent
 from tests.conftest import Storage
 
 COLUMNS = ("at", "actor", "action", "subject", "prev_hash", "hash")
+
+
+def _head(tmp_path: Path) -> AuditHead:
+    key = Ed25519PrivateKey.generate()
+    return AuditHead(tmp_path / "audit-head.json", lambda: key)
 
 
 async def _five_events(storage: Storage) -> None:
@@ -195,7 +201,7 @@ async def test_given_the_newest_events_deleted_then_the_outside_head_names_the_g
     tmp_path: Path,
 ) -> None:
     """The chain alone cannot see its tail cut off; the head kept outside the database can."""
-    audit = AuditLog(storage.provider.hmac_key(), AuditHead(tmp_path / "audit-head.json"))
+    audit = AuditLog(storage.provider.hmac_key(), _head(tmp_path))
     for n in range(1, 6):
         async with storage.sessions() as session, session.begin():
             await audit.append(session, "cli", f"test.step{n}", {"n": n})
@@ -216,7 +222,7 @@ async def test_given_a_rolled_back_append_then_the_head_is_not_advanced(
     storage: Storage,
     tmp_path: Path,
 ) -> None:
-    head = AuditHead(tmp_path / "audit-head.json")
+    head = _head(tmp_path)
     audit = AuditLog(storage.provider.hmac_key(), head)
     async with storage.sessions() as session, session.begin():
         await audit.append(session, "cli", "kept", {})
@@ -227,6 +233,7 @@ async def test_given_a_rolled_back_append_then_the_head_is_not_advanced(
     except RuntimeError:
         pass
 
-    assert head.read() is not None and head.read()[0] == 1  # type: ignore[index]
+    recorded = head.read()
+    assert recorded is not None and recorded.seq == 1
     async with storage.sessions() as session:
         assert (await audit.verify(session)).ok

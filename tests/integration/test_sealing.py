@@ -16,10 +16,11 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from bot.container import Container
+from bot.container import Container, signer_fingerprint
 from handlers.callbacks import unpack
 from interview.services import phrases as P
 from review.pull import pull_case
+from review.trust import TrustedSigner
 from storage.audit import _PG_LOCK_ID as AUDIT_LOCK
 from storage.evidence import load_identities
 from storage.evidence.store import LocalEvidenceStore
@@ -85,7 +86,10 @@ async def test_sealing_is_idempotent_and_erases_the_bots_readable_copy(
 
     # And the reviewer opens exactly what was said
     out = tmp_path / "out"
-    result = pull_case(LocalEvidenceStore(store), CASE, load_identities(identity), out)
+    signer = TrustedSigner(signer_fingerprint(c.settings))  # as `casevoice case show` prints it
+    result = pull_case(
+        LocalEvidenceStore(store), CASE, load_identities(identity), out, signer=signer
+    )
     assert [r.status for r in result.rows] == ["exported"]
     statement = statement_files(out)[statement_id]
     texts = [p["text"] for s in statement["sections"] for i in s["items"] for p in i["parts"]]

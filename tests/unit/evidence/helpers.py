@@ -11,7 +11,8 @@ from typing import Any
 import pyrage
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from storage.evidence import EvidenceWriter, LocalEvidenceStore, StatementBundle
+from review.trust import Trust, TrustedSigner
+from storage.evidence import EvidenceWriter, LocalEvidenceStore, StatementBundle, fingerprint
 
 CASE = "case-2024-07"
 SUBMITTED = datetime(2024, 7, 1, 10, 30, tzinfo=UTC)
@@ -49,6 +50,19 @@ class Sealed:
     writer: EvidenceWriter
     key: Ed25519PrivateKey
     reviewer: Reviewer
+
+    @property
+    def fingerprint(self) -> str:
+        """The bot's signer fingerprint, as the case administrator hands it to the reviewer."""
+        return fingerprint(self.key.public_key())
+
+    @property
+    def signer(self) -> TrustedSigner:
+        return TrustedSigner(self.fingerprint)
+
+    @property
+    def trust(self) -> Trust:
+        return Trust.pinned(self.fingerprint)
 
 
 def sealed_case(root: Path, statement_ids: list[str], reviewer: Reviewer | None = None) -> Sealed:

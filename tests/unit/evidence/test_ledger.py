@@ -71,7 +71,7 @@ def test_complete_last_line_without_newline_is_not_dropped(tmp_path: Path) -> No
 def test_recover_refuses_a_ledger_cut_below_its_signed_head(tmp_path: Path) -> None:
     case = sealed_case(tmp_path, ["s1", "s2"])
     write_ledger_lines(case.store, ledger_lines(case.store)[:1])
-    with pytest.raises(LedgerError, match="signed head"):
+    with pytest.raises(LedgerError, match="entries removed from the end"):
         EvidenceLedger(case.store, CASE, case.key).recover()
 
 

@@ -74,8 +74,10 @@ def test_signature_documents_verify_and_tampering_is_named() -> None:
     other = Ed25519PrivateKey.generate()
     with pytest.raises(SignatureError, match="another key"):
         read_signed(signed, other.public_key(), "s1")
-    with pytest.raises(SignatureError, match="malformed"):
+    with pytest.raises(SignatureError, match="not valid JSON"):
         read_signed(b"{not json", key.public_key(), "s1")
+    with pytest.raises(SignatureError, match="malformed"):
+        read_signed(b'{"algorithm": "ed25519", "document": []}', key.public_key(), "s1")
 
 
 def test_receipt_code_is_short_readable_and_forgiving() -> None:

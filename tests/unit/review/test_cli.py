@@ -40,9 +40,11 @@ def test_keygen_refuses_to_overwrite(tmp_path: Path) -> None:
 
 
 def test_verify_json_on_a_good_case(tmp_path: Path) -> None:
-    sealed_case(tmp_path / "store", ["s1"])
+    case = sealed_case(tmp_path / "store", ["s1"])
     result = runner.invoke(
-        review_app, ["verify", CASE, "--store", str(tmp_path / "store"), "--json"]
+        review_app,
+        ["verify", CASE, "--store", str(tmp_path / "store"), "--json"]
+        + ["--trusted-signer", case.fingerprint],
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
@@ -50,10 +52,13 @@ def test_verify_json_on_a_good_case(tmp_path: Path) -> None:
 
 
 def test_verify_failure_exits_non_zero_naming_the_problem(tmp_path: Path) -> None:
-    sealed_case(tmp_path / "store", ["s1"])
+    case = sealed_case(tmp_path / "store", ["s1"])
     sealed = tmp_path / "store" / CASE / "s1.age"
     sealed.write_bytes(sealed.read_bytes() + b"!")
-    result = runner.invoke(review_app, ["verify", CASE, "--store", str(tmp_path / "store")])
+    result = runner.invoke(
+        review_app,
+        ["verify", CASE, "--store", str(tmp_path / "store"), "--trusted-signer", case.fingerprint],
+    )
     assert result.exit_code == 1
     assert "statement s1: sealed file modified (sha256 mismatch)" in result.stdout
     assert result.stderr.strip() == f"error: case {CASE} failed verification (1 problems)"
@@ -66,15 +71,15 @@ def test_pull_uses_the_store_from_the_environment(
     identity = _identity_file(tmp_path / "id.txt", case.reviewer)
     monkeypatch.setenv("CASEVOICE_EVIDENCE_STORE", str(tmp_path / "store"))
     args = ["pull", CASE, "--identity", str(identity), "--out", str(tmp_path / "out")]
-    result = runner.invoke(review_app, args)
+    result = runner.invoke(review_app, [*args, "--trusted-signer", case.fingerprint])
     assert result.exit_code == 0, result.output
     assert "2 exported, 0 withdrawn, 0 skipped" in result.stdout
-    as_json = runner.invoke(review_app, [*args, "--json"])
+    as_json = runner.invoke(review_app, [*args, "--json"])  # the pin kept in out/ is enough
     assert json.loads(as_json.stdout)["files_written"] == 0
 
 
 def test_pull_with_the_wrong_identity_is_one_clear_line(tmp_path: Path) -> None:
-    sealed_case(tmp_path / "store", ["s1"])
+    case = sealed_case(tmp_path / "store", ["s1"])
     stranger = sealed_case(tmp_path / "other", []).reviewer
     identity = _identity_file(tmp_path / "id.txt", stranger)
     result = runner.invoke(
@@ -88,6 +93,8 @@ def test_pull_with_the_wrong_identity_is_one_clear_line(tmp_path: Path) -> None:
             str(tmp_path / "out"),
             "--store",
             str(tmp_path / "store"),
+            "--trusted-signer",
+            case.fingerprint,
         ],
     )
     assert result.exit_code == 1
@@ -96,9 +103,12 @@ def test_pull_with_the_wrong_identity_is_one_clear_line(tmp_path: Path) -> None:
 
 
 def test_default_store_from_the_composition_root_and_a_missing_store(tmp_path: Path) -> None:
-    sealed_case(tmp_path / "store", ["s1"])
+    case = sealed_case(tmp_path / "store", ["s1"])
     app = build_review_app(default_store=lambda: tmp_path / "store")
-    assert runner.invoke(app, ["verify", CASE]).exit_code == 0
-    missing = runner.invoke(review_app, ["verify", CASE, "--store", str(tmp_path / "nope")])
+    assert runner.invoke(app, ["verify", CASE, "--trusted-signer", case.fingerprint]).exit_code == 0
+    missing = runner.invoke(
+        review_app,
+        ["verify", CASE, "--store", str(tmp_path / "nope"), "--trusted-signer", case.fingerprint],
+    )
     assert missing.exit_code == 1
     assert missing.stderr.strip() == f"error: evidence store {tmp_path / 'nope'} does not exist"

@@ -31,7 +31,9 @@ def test_seal_then_pull_writes_readable_documents_and_an_index(tmp_path: Path) -
     out = tmp_path / "out"
     seen: list[PullProgress] = []
 
-    result = pull_case(case.store, CASE, [case.reviewer.identity], out, seen.append)
+    result = pull_case(
+        case.store, CASE, [case.reviewer.identity], out, seen.append, signer=case.signer
+    )
 
     assert [r.status for r in result.rows] == ["exported", "exported"]
     assert (out / "s1" / "statement.md").read_text() == "# Statement\n\nWhat I saw\n"
@@ -58,7 +60,9 @@ def test_pull_with_an_identity_made_by_age_keygen(tmp_path: Path) -> None:
     case = sealed_case(tmp_path / "store", [])
     case.writer.seal_statement(bundle("s1"), [match.group(1)])
 
-    result = pull_case(case.store, CASE, load_identities(identity_file), tmp_path / "out")
+    result = pull_case(
+        case.store, CASE, load_identities(identity_file), tmp_path / "out", signer=case.signer
+    )
 
     assert result.rows[0].status == "exported"
     assert (tmp_path / "out" / "s1" / "statement.md").exists()
@@ -69,7 +73,7 @@ def test_each_of_several_recipients_can_pull(tmp_path: Path) -> None:
     case = sealed_case(tmp_path / "store", [])
     case.writer.seal_statement(bundle("s1"), [lead.recipient, panel.recipient])
     for name, reviewer in (("lead", lead), ("panel", panel)):
-        pull_case(case.store, CASE, [reviewer.identity], tmp_path / name)
+        pull_case(case.store, CASE, [reviewer.identity], tmp_path / name, signer=case.signer)
     assert _tree(tmp_path / "lead") == _tree(tmp_path / "panel")
 
 
@@ -77,18 +81,18 @@ def test_wrong_identity_is_named_and_nothing_is_written(tmp_path: Path) -> None:
     case = sealed_case(tmp_path / "store", ["s1", "s2"])
     out = tmp_path / "out"
     with pytest.raises(WrongIdentityError, match="not a recipient of any statement"):
-        pull_case(case.store, CASE, [new_reviewer().identity], out)
+        pull_case(case.store, CASE, [new_reviewer().identity], out, signer=case.signer)
     assert not out.exists()
 
 
 def test_withdrawn_statement_is_listed_not_exported_and_removed(tmp_path: Path) -> None:
     case = sealed_case(tmp_path / "store", ["s1", "s2"])
     out = tmp_path / "out"
-    pull_case(case.store, CASE, [case.reviewer.identity], out)
+    pull_case(case.store, CASE, [case.reviewer.identity], out, signer=case.signer)
     assert (out / "s2" / "statement.md").exists()
 
     case.writer.write_withdrawal(CASE, "s2", "participant-request")
-    result = pull_case(case.store, CASE, [case.reviewer.identity], out)
+    result = pull_case(case.store, CASE, [case.reviewer.identity], out, signer=case.signer)
 
     assert [r.status for r in result.rows] == ["exported", "withdrawn"]
     assert result.removed == ["s2"] and not (out / "s2").exists()
@@ -101,11 +105,11 @@ def test_withdrawn_statement_is_listed_not_exported_and_removed(tmp_path: Path) 
 def test_pulling_twice_gives_the_same_result_and_rewrites_nothing(tmp_path: Path) -> None:
     case = sealed_case(tmp_path / "store", ["s1", "s2"])
     out = tmp_path / "out"
-    first = pull_case(case.store, CASE, [case.reviewer.identity], out)
+    first = pull_case(case.store, CASE, [case.reviewer.identity], out, signer=case.signer)
     before = _tree(out)
     mtimes = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
 
-    second = pull_case(case.store, CASE, [case.reviewer.identity], out)
+    second = pull_case(case.store, CASE, [case.reviewer.identity], out, signer=case.signer)
 
     assert _tree(out) == before
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == mtimes
@@ -113,7 +117,7 @@ def test_pulling_twice_gives_the_same_result_and_rewrites_nothing(tmp_path: Path
     assert second.files_unchanged == len(before)
 
 
-def test_a_modified_statement_is_skipped_and_the_rest_exported(tmp_path: Path) -> None:
+def test_a_modified_statement_stops_the_pull_and_nothing_is_written(tmp_path: Path) -> None:
     case = sealed_case(tmp_path / "store", ["s1", "s2"])
     path = tmp_path / "store" / CASE / "s1.age"
     data = bytearray(path.read_bytes())
@@ -121,12 +125,13 @@ def test_a_modified_statement_is_skipped_and_the_rest_exported(tmp_path: Path) -
     path.write_bytes(bytes(data))
     out = tmp_path / "out"
 
-    result = pull_case(case.store, CASE, [case.reviewer.identity], out)
+    with pytest.raises(CaseVerificationError, match="nothing was written") as info:
+        pull_case(case.store, CASE, [case.reviewer.identity], out, signer=case.signer)
 
-    assert [r.status for r in result.rows] == ["skipped", "exported"]
-    assert result.rows[0].problem == "statement s1: sealed file modified (sha256 mismatch)"
-    assert not (out / "s1").exists()
-    assert "NOT EXPORTED" in (out / "index.md").read_text()
+    assert [p.message for p in info.value.report.problems] == [
+        "statement s1: sealed file modified (sha256 mismatch)"
+    ]
+    assert not out.exists()
 
 
 def test_a_broken_ledger_stops_the_pull_before_anything_is_written(tmp_path: Path) -> None:
@@ -135,7 +140,7 @@ def test_a_broken_ledger_stops_the_pull_before_anything_is_written(tmp_path: Pat
     write_ledger_lines(case.store, [lines[0], lines[2]])
     out = tmp_path / "out"
     with pytest.raises(CaseVerificationError, match=r"entry 2 missing \(seq gap 1→3\)") as info:
-        pull_case(case.store, CASE, [case.reviewer.identity], out)
+        pull_case(case.store, CASE, [case.reviewer.identity], out, signer=case.signer)
     assert not info.value.report.case_ok
     assert not out.exists()
 
@@ -146,7 +151,7 @@ def test_a_rolled_back_ledger_is_refused_on_the_next_pull(tmp_path: Path) -> Non
     old_ledger, old_head = ledger_lines(case.store), head.read_bytes()
     case.writer.seal_statement(bundle("s2"), [case.reviewer.recipient])
     out = tmp_path / "out"
-    pull_case(case.store, CASE, [case.reviewer.identity], out)
+    pull_case(case.store, CASE, [case.reviewer.identity], out, signer=case.signer)
 
     write_ledger_lines(case.store, old_ledger)  # replay an older, validly signed state
     head.write_bytes(old_head)
@@ -154,4 +159,4 @@ def test_a_rolled_back_ledger_is_refused_on_the_next_pull(tmp_path: Path) -> Non
     (tmp_path / "store" / CASE / "s2.sig.json").unlink()
 
     with pytest.raises(CaseVerificationError, match="ledger rolled back"):
-        pull_case(case.store, CASE, [case.reviewer.identity], out)
+        pull_case(case.store, CASE, [case.reviewer.identity], out, signer=case.signer)
