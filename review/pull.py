@@ -20,6 +20,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from review.desk.pull_docs import RESERVED, statement_documents
+from review.desk.words import DEFAULT_MARKING
 from review.export import IndexRow, OutputDir
 from review.verify import StatementStatus, VerifyReport, verify_case
 from storage.evidence.common import canonical_json
@@ -80,13 +82,14 @@ def pull_case(
     out_dir: Path,
     progress: Callable[[PullProgress], None] | None = None,
     trusted_signer: Ed25519PublicKey | None = None,
+    marking: str = DEFAULT_MARKING,
 ) -> PullResult:
     report = verify_case(store, case_ref, trusted_signer)
     errors = [p.message for p in report.problems if p.severity == "error" and not p.statement_id]
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise CaseVerificationError(f"case {case_ref}: {errors[0]}{more}", report)
-    out = OutputDir(out_dir)
+    out = OutputDir(out_dir, marking)
     _check_previous_pull(out, report)
     result = PullResult(case_ref=case_ref, out_dir=out.root, report=report)
     exportable = [s for s in report.statements if s.ok and not s.withdrawn]
@@ -104,7 +107,8 @@ def pull_case(
             cached = (
                 first_opened if first_opened and first_opened[0] == status.statement_id else None
             )
-            _export(store, status, identities, case_ref, out, row, cached[1] if cached else None)
+            plaintext = cached[1] if cached else None
+            _export(store, status, identities, report, out, row, plaintext)
         result.rows.append(row)
         if progress is not None:
             progress(PullProgress(done, total, status.statement_id, row.status))
@@ -165,11 +169,12 @@ def _export(
     store: EvidenceStore,
     status: StatementStatus,
     identities: Sequence[Any],
-    case_ref: str,
+    report: VerifyReport,
     out: OutputDir,
     row: IndexRow,
     plaintext: bytes | None,
 ) -> None:
+    case_ref = report.case_ref
     try:
         package = unpack(plaintext if plaintext is not None else _open(store, status, identities))
         _check_meta(package, case_ref, status.statement_id)
@@ -189,10 +194,12 @@ def _export(
         "sealed_at": status.sealed_at,
         "ledger_seq": status.ledger_seq,
         "ledger_entry_hash": status.entry_hash,
+        "signer_fingerprint": report.signer_fingerprint,
         "meta": meta,
     }
     files = dict(package.files)
     files["provenance.json"] = canonical_json(provenance) + b"\n"
+    files.update(statement_documents(package.files, provenance, row, out.marking))
     out.write_statement(status.statement_id, files)
     row.status = "exported"
 
@@ -201,7 +208,7 @@ def _check_meta(package: UnpackedStatement, case_ref: str, statement_id: str) ->
     meta = package.meta
     if (meta.get("case_ref"), meta.get("statement_id")) != (case_ref, statement_id):
         raise PackageError(f"statement {statement_id}: content does not match its ledger entry")
-    if "provenance.json" in package.files:
+    if any(name in package.files for name in ("provenance.json", *RESERVED)):
         raise PackageError(f"statement {statement_id}: package holds a reserved file name")
 
 

@@ -28,14 +28,15 @@ async def test_replayed_updates_change_nothing(world: World) -> None:
     # Given a professional part-way through: enrolled, consented, answers, a choice, a press
     person = Person(world.client, world.user(777000601))
     await person.consent(world.invites.professional[0])
-    await person.answer(world.canary("Teacher"), world.canary("at the primary school"))
+    await person.answer(world.canary("Teacher"), world.canary("Year 2"))
+    await person.answer(world.canary("Oak Lane Primary School"))
     assert await person.choose("agency_type", "education") == "experience"
     await person.say(world.canary("Eleven years"))
     await settle(world)
     interview_id, _ = world.interview_of(person.user_id)
     before = snapshot(world, interview_id)
     bot_messages = len(await person.bot_messages())
-    assert before["parts"] == {"role_agency": 2, "agency_type": 1, "experience": 1}
+    assert before["parts"] == {"job_title": 2, "agency": 1, "agency_type": 1, "experience": 1}
 
     # When the bot restarts and Telegram delivers every one of those updates again
     await world.bot.kill()

@@ -1,0 +1,106 @@
+"""The reviewer's desk on a case sealed by the real bot code path (see ``desk_case``)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from docx import Document
+from docx.enum.text import WD_COLOR_INDEX
+
+from tests.integration.desk_case import (
+    CONFIRMED_HEARD,
+    CORRECTED,
+    FAMILY_CANARY,
+    HEARD,
+    DeskCase,
+    build,
+)
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> DeskCase:
+    return asyncio.run(build(tmp_path_factory.mktemp("desk")))
+
+
+def _text(path: Path) -> str:
+    doc = Document(str(path))
+    parts = [p.text for p in doc.paragraphs]
+    parts += [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    return "\n".join(parts)
+
+
+def _header_footer(path: Path) -> str:
+    section = Document(str(path)).sections[0]
+    return "\n".join(p.text for p in (*section.header.paragraphs, *section.footer.paragraphs))
+
+
+def test_both_statements_pull_with_word_documents(desk: DeskCase) -> None:
+    assert [r.status for r in desk.result.rows] == ["exported", "exported"]
+    for statement_id in desk.ids.values():
+        assert (desk.out / statement_id / "statement.docx").is_file()
+        assert (desk.out / statement_id / "script.json").is_file()
+    assert (desk.out / "index.docx").is_file()
+
+
+def test_the_family_statement_in_word(desk: DeskCase) -> None:
+    path = desk.out / desk.ids["F-01"] / "statement.docx"
+    text = _text(path)
+
+    # The banner, because she did not agree to be quoted
+    assert "QUOTES: NOT PERMITTED" in text
+    # Cover facts
+    for fact in ("LCSPR-DESK-01", "F-01", "Mother", "family", "family@1#", "must not be quoted"):
+        assert fact in text, fact
+    assert "its SHA-256 matches the consent record" in text
+    provenance = json.loads((desk.out / desk.ids["F-01"] / "provenance.json").read_bytes())
+    assert provenance["sealed_sha256"] in text and provenance["signer_fingerprint"] in text
+    # Protective marking and footer
+    chrome = _header_footer(path)
+    assert "OFFICIAL-SENSITIVE" in chrome
+    assert desk.ids["F-01"] in chrome and provenance["sealed_sha256"] in chrome
+    # References from the script's structure: relationship is prompt 1, about_child prompt 3,
+    # health_experience prompt 7 (whatever the branches showed), key_events prompt 14
+    assert "F-01 ¶1.1" in text and "F-01 ¶3.1" in text and "F-01 ¶7.1" in text
+    assert "F-01 ¶14.2" in text and "Just before Christmas 2023" in text
+    # No Markdown escapes in text meant for Word
+    assert FAMILY_CANARY in text and "\\<" not in text
+    # The correction is the final text; what was heard is in the appendix
+    body, appendix = text.split("Appendix A: earlier versions", 1)
+    assert CORRECTED in body and HEARD not in body
+    assert "[Tuesday?]" in appendix and CORRECTED in appendix
+    assert "corrected by the participant" in body
+    # A transcript confirmed as heard keeps its uncertain word visibly marked
+    assert CONFIRMED_HEARD.replace("thriving", "[thriving?]") in body
+    marked = [
+        r
+        for p in Document(str(path)).paragraphs
+        for r in p.runs
+        if r.text == "[thriving?]" and r.font.highlight_color == WD_COLOR_INDEX.YELLOW
+    ]
+    assert marked
+    # The consent wording as shown
+    assert "Are you happy to take part in the review" in appendix
+
+
+def test_the_professional_statement_has_job_and_agency_and_no_banner(desk: DeskCase) -> None:
+    text = _text(desk.out / desk.ids["P-01"] / "statement.docx")
+
+    assert "QUOTES: NOT PERMITTED" not in text
+    assert "Health visitor" in text and "Northshire Community Health Trust" in text
+    assert "P-01 ¶1.1" in text and "P-01 ¶2.1" in text
+    assert "may be quoted (described by role)" in text
+
+
+def test_the_index_names_codes_labels_roles_and_consent(desk: DeskCase) -> None:
+    markdown = (desk.out / "index.md").read_text()
+    word = _text(desk.out / "index.docx")
+
+    for text in (markdown, word):
+        assert "F-01" in text and "Mother" in text and "P-01" in text
+        assert "Northshire Community Health Trust" in text
+        assert "must not be quoted" in text
+        assert "Pulled; sealed " in text and " UTC." in text
+    assert ".000" not in markdown and "+00:00" not in markdown
