@@ -19,6 +19,7 @@ from docx.document import Document as DocumentObject
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt, RGBColor
 
+from review.desk.answers import own_when
 from review.desk.docx_kit import GREY, RED, add_text, marking_header_footer, note, save, shade
 from review.desk.model import Item, Part, Statement
 from review.desk.words import (
@@ -167,7 +168,7 @@ def _item(doc: DocumentObject, statement: Statement, item: Item) -> None:
         _part(doc, part_ref(code, item, index), None, part)
     for index, event in enumerate(item.events, start=1):
         for part in event.parts:
-            _part(doc, part_ref(code, item, index), event.when, part)
+            _part(doc, part_ref(code, item, index), own_when(event.when, part.text), part)
 
 
 def _part(doc: DocumentObject, ref: str, when: str | None, part: Part) -> None:

@@ -50,7 +50,7 @@ async def test_replayed_updates_change_nothing(world: World) -> None:
     assert await pending_ids(world) == set()
     assert snapshot(world, interview_id) == before
     assert len(await person.bot_messages()) == bot_messages
-    await person.command("resume", expect="Question 3 of")
+    await person.command("resume", expect="Question 4 of")
     assert await person.current_prompt() == "experience"
 
     # And a replay while the bot runs (it holds a later offset) is dropped as Telegram would
