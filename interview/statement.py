@@ -59,6 +59,7 @@ class StatementItem(_Frozen):
     paragraph: int | None = None  # the prompt's fixed position in the script (citations)
     help: str | None = None  # the hint offered with the prompt, as shown
     not_for_quoting: bool = False  # the participant's mark: never quote this answer
+    field: str | None = None  # the structured fact this answer supplies (job_title, agency)
 
 
 class StatementSection(_Frozen):
@@ -138,6 +139,7 @@ def assemble_statement(
                     paragraph=script.paragraph_of(prompt.id),
                     help=prompt.help,
                     not_for_quoting=answer.not_for_quoting,
+                    field=prompt.field,
                 )
             )
         if items:

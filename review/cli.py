@@ -1,4 +1,4 @@
-"""``casevoice review …``: the reviewer's commands (keygen, verify, pull).
+"""``casevoice review …``: the reviewer's commands (keygen, verify, pull, and the desk's).
 
 Errors end as one plain line on stderr and a non-zero exit; ``--json`` puts a machine-readable
 result on stdout. The lead mounts ``review_app`` (or ``build_review_app(default_store=…)``).
@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
+from review.desk.cli import add_desk_commands
+from review.desk.words import DEFAULT_MARKING
 from review.pull import CaseVerificationError, PullProgress, pull_case
 from review.verify import VerifyReport, verify_case
 from storage.errors import CaseVoiceError
@@ -49,7 +51,9 @@ def _clean_errors() -> Iterator[None]:
 
 def build_review_app(default_store: Callable[[], Path | None] | None = None) -> typer.Typer:
     """The Typer sub-app; ``default_store`` lets the composition root supply the setting."""
-    app = typer.Typer(help="The reviewer's side: keys, verification, pulling statements.")
+    app = typer.Typer(
+        help="The reviewer's side: keys, verification, pulling statements, the reviewer's desk."
+    )
 
     def resolve_store(option: Path | None) -> LocalEvidenceStore:
         env = os.environ.get(STORE_ENV)
@@ -99,8 +103,12 @@ def build_review_app(default_store: Callable[[], Path | None] | None = None) -> 
         store: StoreOption = None,
         as_json: JsonOption = False,
         trusted_signer: SignerOption = None,
+        marking: Annotated[
+            str,
+            typer.Option("--marking", help="Protective marking on every page of the Word files."),
+        ] = DEFAULT_MARKING,
     ) -> None:
-        """Verify, decrypt and write a case's statements with an index."""
+        """Verify, decrypt and write a case's statements (JSON, Markdown, Word) with an index."""
         console = Console(stderr=True)
         with _clean_errors(), _progress(console, enabled=not as_json) as on_progress:
             try:
@@ -111,6 +119,7 @@ def build_review_app(default_store: Callable[[], Path | None] | None = None) -> 
                     out,
                     on_progress,
                     _signer(trusted_signer),
+                    marking,
                 )
             except CaseVerificationError as exc:
                 if as_json:
@@ -134,6 +143,7 @@ def build_review_app(default_store: Callable[[], Path | None] | None = None) -> 
         if counts["skipped"]:
             raise typer.Exit(1)
 
+    add_desk_commands(app, resolve_store, _clean_errors)
     return app
 
 

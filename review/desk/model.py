@@ -77,6 +77,7 @@ class Item(_Read):
     paragraph: int | None = None
     help: str | None = None
     not_for_quoting: bool = False
+    field: str | None = None  # job_title / agency: a fact about the person, not a quote
 
     @property
     def fixed(self) -> bool:

@@ -69,6 +69,12 @@ class Person:
 def seal_and_pull(
     root: Path, people: list[Person], *, withdraw: tuple[str, ...] = ()
 ) -> PulledCase:
+    return sealed_and_pulled(root, people, withdraw=withdraw)[0]
+
+
+def sealed_and_pulled(
+    root: Path, people: list[Person], *, withdraw: tuple[str, ...] = ()
+) -> tuple[PulledCase, EvidenceWriter]:
     reviewer = new_reviewer()
     store = LocalEvidenceStore(root / "store")
     writer = EvidenceWriter(store, Ed25519PrivateKey.generate())
@@ -113,7 +119,7 @@ def seal_and_pull(
             writer.write_withdrawal(CASE, statement_id, "participant-request")
     out = root / "statements"
     pull_case(store, CASE, [reviewer.identity], out)
-    return load_pulled(out, CASE)
+    return load_pulled(out, CASE), writer
 
 
 REFUSER_WORDS = "Nobody came when I rang cnryREFUSE1"
