@@ -9,12 +9,17 @@ from pathlib import Path
 import pytest
 from docx import Document
 from docx.enum.text import WD_COLOR_INDEX
+from openpyxl import load_workbook
+from typer.testing import CliRunner
 
+from review.cli import build_review_app
 from tests.integration.desk_case import (
+    CASE,
     CONFIRMED_HEARD,
     CORRECTED,
     FAMILY_CANARY,
     HEARD,
+    PROFESSIONAL_CANARY,
     DeskCase,
     build,
 )
@@ -104,3 +109,49 @@ def test_the_index_names_codes_labels_roles_and_consent(desk: DeskCase) -> None:
         assert "must not be quoted" in text
         assert "Pulled; sealed " in text and " UTC." in text
     assert ".000" not in markdown and "+00:00" not in markdown
+
+
+def test_the_desk_commands_from_pull_to_bundle(desk: DeskCase, tmp_path: Path) -> None:
+    """A reviewer's afternoon: grid, QDA export, chronology, quotes and bundle, by the CLI."""
+    runner = CliRunner()
+    app = build_review_app()
+    common = ["--pulled", str(desk.out)]
+
+    def run(*args: str) -> str:
+        result = runner.invoke(app, [*args, *common])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    run("grid", CASE, "--out", str(tmp_path / "grid.xlsx"))
+    book = load_workbook(tmp_path / "grid.xlsx")
+    assert book.sheetnames == [
+        "family@1",
+        "family@1 by agency",
+        "professional@2",
+        "professional@2 by agency",
+    ]
+    cells = [str(c.value) for row in book["professional@2 by agency"].iter_rows() for c in row]
+    assert "Northshire Community Health Trust" in cells and "Sometimes" in cells
+    family = [str(c.value) for row in book["family@1"].iter_rows() for c in row]
+    assert any(c.startswith("F-01 ¶7.1: " + CORRECTED) for c in family)
+
+    run("export", CASE, "--format", "qdpx", "--out", str(tmp_path / "case.qdpx"))
+    assert (tmp_path / "case.qdpx").read_bytes()[:2] == b"PK"
+
+    said = run("chronology", CASE, "--out", str(tmp_path / "chron" / "chronology"))
+    assert "dated events" in said
+    chron = (tmp_path / "chron" / "chronology.csv").read_text(encoding="utf-8-sig")
+    assert "c. 2023-12-25,approximate,Just before Christmas 2023,F-01" in chron
+    assert "2024-05-03,day,3 May 2024,P-01,professional,Northshire Community Health Trust" in chron
+
+    run("quotes", CASE, "--out", str(tmp_path / "quotes"))
+    quotes = "\n".join(
+        p.read_text(encoding="utf-8-sig") for p in (tmp_path / "quotes").glob("*.csv")
+    )
+    assert FAMILY_CANARY not in quotes and "cnryF01x" not in quotes  # she refused
+    assert PROFESSIONAL_CANARY in quotes  # he agreed
+
+    said = run("bundle", CASE, "--out", str(tmp_path / "bundle"), "--store", str(desk.store))
+    assert "2 statements" in said
+    assert len(list((tmp_path / "bundle" / "statements").glob("*.pdf"))) == 2
+    assert (tmp_path / "bundle" / "certificate.pdf").is_file()
