@@ -46,6 +46,7 @@ PROFESSIONAL_CANARY = "I made a referral to early help cnryP01x"
 class DeskCase:
     out: Path
     store: Path
+    identity: Path
     result: PullResult
     ids: dict[str, str]  # code → statement id
 
@@ -216,4 +217,4 @@ async def build(root: Path) -> DeskCase:
     result = await asyncio.to_thread(
         pull_case, LocalEvidenceStore(store), CASE, load_identities(identity), out
     )
-    return DeskCase(out, store, result, ids)
+    return DeskCase(out, store, identity, result, ids)

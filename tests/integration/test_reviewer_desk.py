@@ -13,6 +13,9 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from review.cli import build_review_app
+from review.pull import pull_case
+from storage.evidence import load_identities
+from storage.evidence.store import LocalEvidenceStore
 from tests.integration.desk_case import (
     CASE,
     CONFIRMED_HEARD,
@@ -48,6 +51,17 @@ def test_both_statements_pull_with_word_documents(desk: DeskCase) -> None:
         assert (desk.out / statement_id / "statement.docx").is_file()
         assert (desk.out / statement_id / "script.json").is_file()
     assert (desk.out / "index.docx").is_file()
+
+
+def test_pulling_again_rewrites_nothing_so_references_stay(desk: DeskCase) -> None:
+    before = {p: p.read_bytes() for p in desk.out.rglob("*") if p.is_file()}
+
+    again = pull_case(
+        LocalEvidenceStore(desk.store), CASE, load_identities(desk.identity), desk.out
+    )
+
+    assert again.files_written == 0
+    assert {p: p.read_bytes() for p in desk.out.rglob("*") if p.is_file()} == before
 
 
 def test_the_family_statement_in_word(desk: DeskCase) -> None:
