@@ -8,6 +8,7 @@ and unknown fields are ignored, so statements sealed by any version read the sam
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any, Literal
 
@@ -17,6 +18,9 @@ from storage.evidence.common import canonical_json, sha256_hex
 from storage.evidence.errors import PackageError
 
 STATEMENT_FORMAT = "casevoice.statement/1"
+# Characters Word, Excel and XML cannot hold. The evidence (statement.json) keeps them; the
+# documents made from it show U+FFFD in their place instead of failing to be written.
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 class _Read(BaseModel):
@@ -165,12 +169,22 @@ def parse_statement(data: bytes) -> Statement:
     if not isinstance(raw, dict) or raw.get("format") != STATEMENT_FORMAT:
         raise PackageError("statement.json is not a casevoice.statement/1 document")
     raw.pop("wording_verified", None)
-    try:
-        statement = Statement.model_validate(raw)
-    except ValidationError as exc:
-        raise PackageError(f"statement.json does not read ({exc.error_count()} problems)") from exc
     wording = raw.get("consent_wording")
     verified = isinstance(wording, dict) and (
-        sha256_hex(canonical_json(wording)) == statement.consent.consent_hash
+        sha256_hex(canonical_json(wording)) == raw.get("consent", {}).get("consent_hash")
     )
+    try:
+        statement = Statement.model_validate(_writable(raw))
+    except ValidationError as exc:
+        raise PackageError(f"statement.json does not read ({exc.error_count()} problems)") from exc
     return statement.model_copy(update={"wording_verified": verified})
+
+
+def _writable(value: Any) -> Any:
+    if isinstance(value, str):
+        return _UNWRITABLE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_writable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _writable(v) for k, v in value.items()}
+    return value

@@ -102,3 +102,14 @@ def test_a_wording_that_does_not_hash_to_the_consent_record_is_not_verified() ->
 def test_other_content_is_refused(data: bytes) -> None:
     with pytest.raises(PackageError):
         parse_statement(data)
+
+
+def test_control_characters_in_answers_do_not_stop_the_word_file() -> None:
+    odd = json.loads(json.dumps(OLD))
+    odd["sections"][0]["items"][0]["parts"][0]["text"] = "bell\x07 and nul\x00"
+    odd["sections"][0]["items"][0]["parts"][0]["versions"][0]["text"] = "bell\x07 and nul\x00"
+
+    statement = parse_statement(json.dumps(odd).encode())
+    doc = Document(io.BytesIO(statement_docx(statement, {})))
+
+    assert any("bell\ufffd and nul\ufffd" in p.text for p in doc.paragraphs)
