@@ -47,7 +47,7 @@ def _default_evidence_store() -> Path | None:
 app.add_typer(
     build_review_app(default_store=_default_evidence_store),
     name="review",
-    help="The reviewer's side: keys, pull, verify.",
+    help="The reviewer's side: keys, pull, verify; grid, export, chronology, quotes, bundle.",
 )
 
 

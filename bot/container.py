@@ -90,7 +90,7 @@ class Container:
         scripts = ScriptCatalog(vault)
         invites = InviteService(sessions, vault, audit, scripts)
         sealing = (
-            SealingService(sessions, vault, audit, evidence_writer(settings))
+            SealingService(sessions, vault, audit, evidence_writer(settings), scripts)
             if with_evidence
             else None
         )

@@ -26,6 +26,9 @@ class AnswerVersion(_Frozen):
     author: Literal["participant", "transcriber"]
     at: UtcDatetime
     model_id: str | None = None  # the Whisper model, for transcripts
+    # For transcripts: the same text with the words Whisper was unsure of in ``[brackets?]``,
+    # as the participant was shown it. None when nothing was uncertain (or before this existed).
+    marked: str | None = None
 
 
 class AnswerPart(_Frozen):
@@ -60,6 +63,9 @@ class PromptAnswer(_Frozen):
     parts: tuple[AnswerPart, ...] = ()
     choices: tuple[str, ...] = ()  # picked values, for choice prompts
     events: tuple[ChronologyEvent, ...] = ()
+    # The participant asked that this answer is not quoted, even where their consent allows
+    # quotes (the reviewer's exports leave it out). Set by the participant's side (issue 13).
+    not_for_quoting: bool = False
 
     @property
     def answered(self) -> bool:

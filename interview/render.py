@@ -45,8 +45,14 @@ def render_markdown(statement: Statement) -> str:
         f"- {T.MD_CASE}: {md_escape(meta.case_id)}",
         f"- {T.MD_PARTICIPANT}: {md_escape(meta.participant_id)}",
     ]
-    if meta.role:
-        lines.append(f"- {T.MD_ROLE}: {md_escape(meta.role)}")
+    for name, value in (
+        (T.MD_LABEL, meta.label),
+        (T.MD_ROLE, meta.role),
+        (T.MD_JOB_TITLE, meta.job_title),
+        (T.MD_AGENCY, meta.agency),
+    ):
+        if value:
+            lines.append(f"- {name}: {md_escape(_one_line(value))}")
     lines += [
         f"- {T.MD_ASSEMBLED}: {meta.assembled_at.isoformat()}",
         f"- {T.MD_CONSENT} (`{consent.consent_ref}`): "
@@ -58,6 +64,8 @@ def render_markdown(statement: Statement) -> str:
         lines += ["", f"## {md_escape(section.title)}"]
         for item in section.items:
             lines += ["", f"### {item.number}. {md_escape(_one_line(item.prompt_text))}", ""]
+            if item.not_for_quoting:
+                lines += [f"_{T.MD_NOT_FOR_QUOTING}_", ""]
             lines += _md_answer(item)
     return "\n".join(lines) + "\n"
 

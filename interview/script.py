@@ -12,6 +12,8 @@ Decisions worth knowing:
 * ``multiple: true`` (choice prompts only) lets the participant pick several values;
   ``show_if`` matches when any picked value is listed.
 * Text is stripped at both ends, so ``text: x`` and a ``|`` block holding ``x`` hash the same.
+* ``field: job_title`` (or ``agency``) on a free prompt files its answer as that structured fact
+  about the participant too, so the statement carries it apart from the free text.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ PromptId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_le
 ChoiceValue = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_]*$", max_length=20)]
 Audience = Literal["family", "professional"]
 PromptKind = Literal["free", "choice", "date"]
+# Structured facts a prompt's answer can supply about the participant (statement ``fields``).
+ProfileField = Literal["job_title", "agency"]
 
 MAX_PROMPT_TEXT = 1000
 MAX_BUTTON_LABEL = 40
@@ -76,6 +80,7 @@ class Prompt(_Strict):
     show_if: ShowIf | None = None
     allow_voice: bool = True
     chronology: bool = False
+    field: ProfileField | None = None
 
     def label_of(self, value: str) -> str:
         return next((c.label for c in self.choices if c.value == value), value)
@@ -117,15 +122,31 @@ class InterviewScript(_Strict):
         raise KeyError(prompt_id)
 
     @cached_property
+    def canonical_json(self) -> str:
+        """The validated script as canonical JSON: what is hashed, and what the reviewer gets."""
+        data = self.model_dump(mode="json", by_alias=True)
+        for section in data["sections"]:
+            for prompt in section["prompts"]:
+                # Keys added after scripts were in use are left out while unset, so a script
+                # written before them keeps its hash (running interviews name it by hash).
+                if prompt.get("field") is None:
+                    prompt.pop("field", None)
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    @cached_property
     def content_hash(self) -> str:
         """SHA-256 of the validated script's canonical JSON: layout and comments don't count."""
-        canonical = json.dumps(
-            self.model_dump(mode="json", by_alias=True),
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-        )
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        return hashlib.sha256(self.canonical_json.encode("utf-8")).hexdigest()
+
+    def paragraph_of(self, prompt_id: str) -> int:
+        """The prompt's fixed position (1…) in the whole script, whatever the branches show.
+
+        Citable references use it, so they never shift with a participant's choices.
+        """
+        for number, prompt in enumerate(self.prompts, start=1):
+            if prompt.id == prompt_id:
+                return number
+        raise KeyError(prompt_id)
 
     @property
     def ref(self) -> str:
@@ -137,6 +158,7 @@ def cross_check(script: InterviewScript) -> list[tuple[Loc, str]]:
     problems: list[tuple[Loc, str]] = []
     earlier: dict[str, Prompt] = {}
     section_ids: set[str] = set()
+    fields: set[str] = set()
     for si, section in enumerate(script.sections):
         if section.id in section_ids:
             problems.append((("sections", si, "id"), f"duplicate section id {section.id!r}"))
@@ -154,6 +176,10 @@ def cross_check(script: InterviewScript) -> list[tuple[Loc, str]]:
                 )
             if prompt.id in earlier:
                 problems.append(((*at, "id"), f"duplicate prompt id {prompt.id!r}"))
+            if prompt.field is not None:
+                if prompt.field in fields:
+                    problems.append(((*at, "field"), f"field {prompt.field!r} is asked twice"))
+                fields.add(prompt.field)
             earlier.setdefault(prompt.id, prompt)
     return problems
 
@@ -174,6 +200,8 @@ def _prompt_problems(prompt: Prompt, earlier: dict[str, Prompt]) -> list[tuple[L
             out.append((("multiple",), "only choice prompts can allow several answers"))
     if prompt.chronology and prompt.kind != "date":
         out.append((("chronology",), "chronology is only for date prompts"))
+    if prompt.field is not None and prompt.kind != "free":
+        out.append((("field",), "a field is only filled from a free prompt"))
     if prompt.show_if is not None:
         target = earlier.get(prompt.show_if.prompt)
         if target is None:

@@ -4,6 +4,12 @@
 answers to prompts that a changed choice now hides drop out. The result is a frozen model that
 round-trips through ``statement.json``; ``interview.render`` writes ``statement.md`` and the
 participant's read-back from it.
+
+The format only grows: every field added since ``casevoice.statement/1`` was first sealed has a
+default, so statements sealed by older versions still read (the reviewer's side relies on it).
+Each item carries ``paragraph``, the prompt's fixed position in the whole script, from which the
+reviewer's citable references (``F-01 ¶7.2``) are built: unlike ``number`` (the read-back's
+numbering), it does not move when a choice shows or hides other prompts.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from interview.answers import AnswerPart, ChronologyEvent, PromptAnswer, progress_of
-from interview.consent import ConsentChoices
+from interview.consent import ConsentChoices, ConsentTexts
 from interview.engine import InterviewEngine
 from interview.script import Audience, InterviewScript, PromptKind
 from interview.texts import STATEMENT_FORMAT
@@ -31,6 +37,9 @@ class StatementMeta(_Frozen):
     interview_id: str
     role: str | None = None  # how the participant may be described, e.g. "health visitor"
     assembled_at: UtcDatetime
+    label: str | None = None  # the reviewer's own name for the invite, e.g. "Mother"
+    job_title: str | None = None  # from the prompt marked ``field: job_title``
+    agency: str | None = None  # from the prompt marked ``field: agency``
 
 
 class ChosenValue(_Frozen):
@@ -47,6 +56,10 @@ class StatementItem(_Frozen):
     chosen: tuple[ChosenValue, ...] = ()
     parts: tuple[AnswerPart, ...] = ()
     events: tuple[ChronologyEvent, ...] = ()
+    paragraph: int | None = None  # the prompt's fixed position in the script (citations)
+    help: str | None = None  # the hint offered with the prompt, as shown
+    not_for_quoting: bool = False  # the participant's mark: never quote this answer
+    field: str | None = None  # the structured fact this answer supplies (job_title, agency)
 
 
 class StatementSection(_Frozen):
@@ -67,6 +80,8 @@ class Statement(_Frozen):
     meta: StatementMeta
     consent: ConsentChoices
     sections: tuple[StatementSection, ...]
+    # The introduction and consent questions exactly as shown; their hash is consent.consent_hash.
+    consent_wording: ConsentTexts | None = None
 
     @property
     def items(self) -> tuple[StatementItem, ...]:
@@ -88,9 +103,12 @@ def assemble_statement(
     answers: Mapping[str, PromptAnswer],
     consent: ConsentChoices,
     meta: StatementMeta,
+    *,
+    consent_wording: ConsentTexts | None = None,
 ) -> Statement:
     visible = InterviewEngine(script).visible(progress_of(answers))
     numbers = {p.id: n for n, p in enumerate(visible, start=1)}
+    fields: dict[str, str] = {}
     sections = []
     for section in script.sections:
         items = []
@@ -102,6 +120,8 @@ def assemble_statement(
                 "skipped" if answer.skipped else "answered" if answer.answered else "not_answered"
             )
             keep = status == "answered"
+            if keep and prompt.field is not None and answer.parts:
+                fields[prompt.field] = " ".join(" ".join(p.text.split()) for p in answer.parts)
             items.append(
                 StatementItem(
                     number=numbers[prompt.id],
@@ -116,6 +136,10 @@ def assemble_statement(
                     else (),
                     parts=answer.parts if keep else (),
                     events=answer.events if keep else (),
+                    paragraph=script.paragraph_of(prompt.id),
+                    help=prompt.help,
+                    not_for_quoting=answer.not_for_quoting,
+                    field=prompt.field,
                 )
             )
         if items:
@@ -130,7 +154,8 @@ def assemble_statement(
         title=script.title,
         audience=script.audience,
         language=script.language,
-        meta=meta,
+        meta=meta.model_copy(update=fields),
         consent=consent,
         sections=tuple(sections),
+        consent_wording=consent_wording,
     )

@@ -1,4 +1,4 @@
-"""``casevoice review …``: the reviewer's commands (keygen, verify, pull).
+"""``casevoice review …``: the reviewer's commands (keygen, verify, pull, and the desk's).
 
 Errors end as one plain line on stderr and a non-zero exit; ``--json`` puts a machine-readable
 result on stdout. The lead mounts ``review_app`` (or ``build_review_app(default_store=…)``).
@@ -17,6 +17,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
+from review.desk.cli import add_desk_commands
+from review.desk.words import DEFAULT_MARKING
 from review.pull import CaseVerificationError, PullProgress, PullResult, pull_case
 from review.trust import TrustedSigner, load_pin, parse_trusted_signer, resolve_trust
 from review.verify import VerifyReport, verify_case
@@ -62,7 +64,9 @@ def _clean_errors() -> Iterator[None]:
 
 def build_review_app(default_store: Callable[[], Path | None] | None = None) -> typer.Typer:
     """The Typer sub-app; ``default_store`` lets the composition root supply the setting."""
-    app = typer.Typer(help="The reviewer's side: keys, verification, pulling statements.")
+    app = typer.Typer(
+        help="The reviewer's side: keys, verification, pulling statements, the reviewer's desk."
+    )
 
     def resolve_store(option: Path | None) -> LocalEvidenceStore:
         env = os.environ.get(STORE_ENV)
@@ -126,8 +130,12 @@ def build_review_app(default_store: Callable[[], Path | None] | None = None) -> 
         as_json: JsonOption = False,
         trusted_signer: SignerOption = None,
         trust_on_first_use: FirstUseOption = False,
+        marking: Annotated[
+            str,
+            typer.Option("--marking", help="Protective marking on every page of the Word files."),
+        ] = DEFAULT_MARKING,
     ) -> None:
-        """Verify, decrypt and write a case's statements with an index.
+        """Verify, decrypt and write a case's statements (JSON, Markdown, Word) with an index.
 
         The first pull into a folder needs --trusted-signer (or --trust-on-first-use); the pin
         kept there then refuses another signer or an older head on every later pull.
@@ -143,6 +151,7 @@ def build_review_app(default_store: Callable[[], Path | None] | None = None) -> 
                     on_progress,
                     signer=_signer(trusted_signer),
                     first_use=trust_on_first_use,
+                    marking=marking,
                 )
             except CaseVerificationError as exc:
                 if as_json:
@@ -171,6 +180,7 @@ def build_review_app(default_store: Callable[[], Path | None] | None = None) -> 
         if counts["skipped"]:
             raise typer.Exit(1)
 
+    add_desk_commands(app, resolve_store, _clean_errors)
     return app
 
 

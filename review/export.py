@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from review.desk.index_docs import index_docx, index_markdown
+from review.desk.words import DEFAULT_MARKING
 from storage.evidence.common import FORMAT_VERSION, canonical_json, check_ref
 from storage.evidence.errors import EvidenceError
 from storage.evidence.package import check_file_name
@@ -20,6 +22,7 @@ from storage.files import atomic_write, ensure_dir
 
 INDEX_JSON = "index.json"
 INDEX_MD = "index.md"
+INDEX_DOCX = "index.docx"
 
 
 @dataclass
@@ -36,13 +39,20 @@ class IndexRow:
     withdrawal_reason: str | None = None
     problem: str | None = None
     files: list[str] = field(default_factory=list)
+    # From the decrypted statement (None for withdrawn and skipped ones, never decrypted).
+    code: str | None = None
+    label: str | None = None
+    job_title: str | None = None
+    agency: str | None = None
+    consent: str | None = None
 
 
 class OutputDir:
     """The reviewer's output directory for one case."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, marking: str = DEFAULT_MARKING) -> None:
         self.root = Path(root)
+        self.marking = marking
         self.written = 0
         self.unchanged = 0
 
@@ -101,28 +111,5 @@ class OutputDir:
         }
         ensure_dir(self.root)
         self.write(canonical_json(index) + b"\n", INDEX_JSON)
-        self.write(render_index_md(case_ref, signer, rows).encode("utf-8"), INDEX_MD)
-
-
-def render_index_md(case_ref: str, signer: str | None, rows: Sequence[IndexRow]) -> str:
-    lines = [
-        f"# Case {case_ref}: statements",
-        "",
-        f"Signed by the bot key `{signer}`; every statement below was verified against the "
-        "evidence ledger before export.",
-        "",
-        "| # | Statement | Receipt | Role | Submitted | Sealed | Status |",
-        "|---|-----------|---------|------|-----------|--------|--------|",
-    ]
-    for row in rows:
-        if row.status == "withdrawn":
-            status = f"withdrawn {row.withdrawn_at or ''} ({row.withdrawal_reason or 'no reason'})"
-        elif row.status == "skipped":
-            status = f"NOT EXPORTED: {row.problem}"
-        else:
-            status = f"exported: [{row.statement_id}/]({row.statement_id}/statement.md)"
-        lines.append(
-            f"| {row.ledger_seq} | `{row.statement_id}` | `{row.receipt_code}` | "
-            f"{row.role or '—'} | {row.submitted_at or '—'} | {row.sealed_at} | {status} |"
-        )
-    return "\n".join(lines) + "\n"
+        self.write(index_markdown(case_ref, signer, rows).encode("utf-8"), INDEX_MD)
+        self.write(index_docx(case_ref, signer, rows, self.marking), INDEX_DOCX)

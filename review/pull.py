@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from review.desk.pull_docs import RESERVED, statement_documents
+from review.desk.words import DEFAULT_MARKING
 from review.export import IndexRow, OutputDir
 from review.report import StatementStatus, VerifyReport
 from review.spool import Spool
@@ -88,8 +90,9 @@ def pull_case(
     *,
     signer: TrustedSigner | None = None,
     first_use: bool = False,
+    marking: str = DEFAULT_MARKING,
 ) -> PullResult:
-    out = OutputDir(out_dir)
+    out = OutputDir(out_dir, marking)
     pin = load_pin(out.root, case_ref)
     trust = resolve_trust(pin, signer, first_use, out.root)
     with Spool() as spool:
@@ -108,7 +111,7 @@ def pull_case(
                     result.removed.append(status.statement_id)
             else:
                 opened = first_opened[1] if first_opened[0] == status.statement_id else None
-                _export(spool, status, identities, case_ref, out, row, opened)
+                _export(spool, status, identities, report, out, row, opened)
             result.rows.append(row)
             if progress is not None:
                 progress(PullProgress(done, total, status.statement_id, row.status))
@@ -176,11 +179,12 @@ def _export(
     spool: Spool,
     status: StatementStatus,
     identities: Sequence[Any],
-    case_ref: str,
+    report: VerifyReport,
     out: OutputDir,
     row: IndexRow,
     plaintext: bytes | None,
 ) -> None:
+    case_ref = report.case_ref
     try:
         package = unpack(plaintext if plaintext is not None else _open(spool, status, identities))
         _check_meta(package, case_ref, status.statement_id)
@@ -200,10 +204,12 @@ def _export(
         "sealed_at": status.sealed_at,
         "ledger_seq": status.ledger_seq,
         "ledger_entry_hash": status.entry_hash,
+        "signer_fingerprint": report.signer_fingerprint,
         "meta": meta,
     }
     files = dict(package.files)
     files["provenance.json"] = canonical_json(provenance) + b"\n"
+    files.update(statement_documents(package.files, provenance, row, out.marking))
     out.write_statement(status.statement_id, files)
     row.status = "exported"
 
@@ -212,7 +218,7 @@ def _check_meta(package: UnpackedStatement, case_ref: str, statement_id: str) ->
     meta = package.meta
     if (meta.get("case_ref"), meta.get("statement_id")) != (case_ref, statement_id):
         raise PackageError(f"statement {statement_id}: content does not match its ledger entry")
-    if "provenance.json" in package.files:
+    if any(name in package.files for name in ("provenance.json", *RESERVED)):
         raise PackageError(f"statement {statement_id}: package holds a reserved file name")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, replace
 
@@ -89,14 +90,31 @@ def join_text(segments: tuple[Segment, ...]) -> str:
     return " ".join(s.text for s in segments if s.text).strip()
 
 
-def render_for_participant(transcript: Transcript) -> str:
-    """Plain text for a Telegram message: uncertain words in ``[brackets?]``, then short notes.
+def marked_text(transcript: Transcript) -> str:
+    """The text with uncertain words in ``[brackets?]``.
 
     With word probabilities, runs of uncertain words share one bracket ("[went round?]");
     without them, a whole uncertain segment is bracketed.
     """
-    parts = [_render_segment(s) for s in transcript.segments if s.text]
-    body = " ".join(parts).strip()
+    return " ".join(_render_segment(s) for s in transcript.segments if s.text).strip()
+
+
+def transcript_from_json(body: str | bytes) -> Transcript:
+    """A stored transcript (``json.dumps(asdict(transcript))``) back as a ``Transcript``."""
+    data = json.loads(body)
+    segments = []
+    for raw in data["segments"]:
+        words = raw.get("words")
+        raw["words"] = tuple(Word(**w) for w in words) if words is not None else None
+        segments.append(Segment(**raw))
+    data["segments"] = tuple(segments)
+    data["flags"] = tuple(data.get("flags", ()))
+    return Transcript(**data)
+
+
+def render_for_participant(transcript: Transcript) -> str:
+    """Plain text for a Telegram message: uncertain words in ``[brackets?]``, then short notes."""
+    body = marked_text(transcript)
     notes = []
     if any(s.low_confidence for s in transcript.segments):
         notes.append(LOW_CONFIDENCE_NOTE)

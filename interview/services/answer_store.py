@@ -15,29 +15,16 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from interview.answers import AnswerPart, AnswerVersion, ChronologyEvent, PromptAnswer
+from interview.when import split_event
 from storage.crypto import DataKey, FieldCipher, FieldRef
-from storage.tables import Answer, AnswerStatus, Interview, utcnow
+from storage.tables import Answer, AnswerStatus, AudioBlob, Interview, utcnow
 from storage.tables import AnswerVersion as AnswerVersionRow
+from storage.tables import Transcript as TranscriptRow
 from storage.vault import Vault
+from transcription.transcript import marked_text, transcript_from_json
 
 if TYPE_CHECKING:
     from interview.services.context import Ctx
-
-WHEN_SEPARATORS = (" - ", " – ", " — ", ":", "\n")
-
-
-def split_event(text: str) -> tuple[str, str]:
-    """'12 March 2024 - home visit' → ('12 March 2024', 'home visit'); no date → ('', text)."""
-    for sep in WHEN_SEPARATORS:
-        head, found, tail = text.partition(sep)
-        if (
-            found
-            and 0 < len(head.strip()) <= 40
-            and any(c.isdigit() for c in head)
-            and tail.strip()
-        ):
-            return head.strip(), tail.strip()
-    return "", text.strip()
 
 
 class AnswerStore:
@@ -270,6 +257,7 @@ class AnswerStore:
             .all()
         )
         versions = await self._versions(session, key, [r.id for r in rows])
+        marked = await self._marked(session, key, [r.id for r in rows if r.kind == "voice"])
         parts: dict[str, list[AnswerPart]] = defaultdict(list)
         choices: dict[str, tuple[str, ...]] = {}
         for row in rows:
@@ -284,6 +272,8 @@ class AnswerStore:
             history = versions.get(row.id) or (
                 AnswerVersion(text=text, source="typed", author="participant", at=row.created_at),
             )
+            if row.id in marked:
+                history = tuple(_with_marks(v, marked[row.id]) for v in history)
             if history[-1].text != text:
                 history = (
                     *history,
@@ -316,6 +306,30 @@ class AnswerStore:
                     choices=choices.get(prompt_id, ()),
                 )
         return answers
+
+    @staticmethod
+    async def _marked(
+        session: AsyncSession, key: DataKey, answer_ids: list[str]
+    ) -> dict[str, tuple[str, str]]:
+        """Per voice answer: (what Whisper heard, the same with uncertain words marked)."""
+        if not answer_ids:
+            return {}
+        rows = (
+            await session.execute(
+                select(AudioBlob.answer_id, TranscriptRow)
+                .join(TranscriptRow, col(TranscriptRow.audio_id) == AudioBlob.id)
+                .where(col(AudioBlob.answer_id).in_(answer_ids))
+                .order_by(col(TranscriptRow.created_at))
+            )
+        ).all()
+        out: dict[str, tuple[str, str]] = {}
+        for answer_id, row in rows:
+            body = FieldCipher.decrypt_text(
+                key, row.body_ct, FieldRef("transcripts", row.id, "body")
+            )
+            transcript = transcript_from_json(body)
+            out[str(answer_id)] = (transcript.text, marked_text(transcript))
+        return out
 
     async def _versions(
         self, session: AsyncSession, key: DataKey, answer_ids: list[str]
@@ -350,3 +364,11 @@ class AnswerStore:
                 )
             )
         return {k: tuple(v) for k, v in out.items()}
+
+
+def _with_marks(version: AnswerVersion, heard: tuple[str, str]) -> AnswerVersion:
+    """The transcriber's version, with its uncertain words marked as the participant saw them."""
+    text, marked = heard
+    if version.source != "transcript" or version.text != text or marked == text:
+        return version
+    return version.model_copy(update={"marked": marked})

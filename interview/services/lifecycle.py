@@ -95,6 +95,17 @@ class Lifecycle:
         chronology = {p.id for p in ctx.script.prompts if p.chronology}
         return await self.answers.load(session, ctx.interview, set(ctx.pos.skipped), chronology)
 
+    async def label_of(self, session: AsyncSession, ctx: Ctx) -> str | None:
+        """The reviewer's name for this invite ("Mother"): sealed to the reviewer with the rest."""
+        if ctx.participant.label_ct is None or ctx.interview.dek_id is None:
+            return None
+        return await self.vault.open_text(
+            session,
+            ctx.interview.dek_id,
+            FieldRef("participants", ctx.participant.id, "label"),
+            ctx.participant.label_ct,
+        )
+
     async def assemble(self, session: AsyncSession, ctx: Ctx) -> Statement:
         meta = StatementMeta(
             case_id=ctx.case.ref,
@@ -102,12 +113,14 @@ class Lifecycle:
             interview_id=ctx.interview.id,
             role=ctx.participant.role,
             assembled_at=utcnow(),
+            label=await self.label_of(session, ctx),
         )
         return assemble_statement(
             ctx.script,
             await self.answers_of(session, ctx),
             await self.consent_choices(session, ctx),
             meta,
+            consent_wording=texts_for(ctx),
         )
 
     async def submit(self, session: AsyncSession, ctx: Ctx) -> StatementSubmitted:

@@ -18,6 +18,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from interview.render import render_markdown
+from interview.script import InterviewScript
+from interview.services.errors import CaseError
+from interview.services.scripts import ScriptCatalog
 from interview.statement import Statement
 from storage.audit import AuditLog
 from storage.crypto import FieldRef
@@ -63,11 +66,13 @@ class SealingService:
         vault: Vault,
         audit: AuditLog,
         writer: EvidenceWriter,
+        scripts: ScriptCatalog | None = None,
     ) -> None:
         self.sessions = sessions
         self.vault = vault
         self.audit = audit
         self.writer = writer
+        self.scripts = scripts
         self._lock = asyncio.Lock()
 
     async def _bundle(self, statement_id: str) -> tuple[StatementBundle, list[str]] | None:
@@ -92,6 +97,11 @@ class SealingService:
                 "statement.json": body.encode("utf-8"),
                 "statement.md": render_markdown(statement).encode("utf-8"),
             }
+            script = await self._script(session, case, row.role, interview.script_hash)
+            if script is not None:
+                # The whole script in force (every prompt, hint and choice, shown or not), so
+                # the reviewer can put exactly what was asked before a court.
+                files["script.json"] = script.canonical_json.encode("utf-8")
             if case.include_audio:
                 files.update(await self._audio(session, interview))
             recipients = list(
@@ -113,6 +123,19 @@ class SealingService:
                 extra={"participant": row.pseudonym},
             )
             return bundle, recipients
+
+    async def _script(
+        self, session: AsyncSession, case: Case, role: str, script_hash: str
+    ) -> InterviewScript | None:
+        if self.scripts is None:
+            return None
+        try:
+            return await self.scripts.by_hash(session, case, role, script_hash)
+        except CaseError:
+            # The statement itself names every prompt shown and its hint; seal without the file
+            # rather than hold a participant's statement back.
+            log.warning("statement for case %s: script %s not found", case.id, script_hash[:12])
+            return None
 
     async def _audio(self, session: AsyncSession, interview: Interview) -> dict[str, bytes]:
         assert interview.dek_id is not None  # noqa: S101

@@ -13,27 +13,30 @@ pytestmark = pytest.mark.slow
 async def test_a_professional_gives_a_whole_statement(world: World) -> None:
     # Given a professional who consents to take part and to be quoted, not to publication
     worker = Person(world.client, world.user(777000456))
-    role = world.canary("Health visitor, community trust")
+    role = world.canary("Health visitor")
+    agency = world.canary("Northshire community trust")
     await worker.consent(world.invites.professional[0], (True, True, False))
-    assert await worker.current_prompt() == "role_agency"
+    assert await worker.current_prompt() == "job_title"
 
     # The required first question has no Skip button, and a forged Skip is refused kindly
     question = (await worker.bot_messages())[-1]
     assert not any(b["callback_data"].startswith("skip:") for b in question["buttons"])
-    pressed = await worker.press("skip:role_agency", force=True)
+    pressed = await worker.press("skip:job_title", force=True)
     toast = await worker.toast(pressed["callback_query"]["id"])
     assert toast is not None and "We need an answer to this question" in toast
-    assert await worker.current_prompt() == "role_agency"
+    assert await worker.current_prompt() == "job_title"
 
     # Done with nothing said yet, and the help button, each get a plain reply
-    await worker.press("done:role_agency", force=True, expect="Nothing is saved for this question")
-    await worker.press("help:role_agency", expect="For example")
+    await worker.press("done:job_title", force=True, expect="Nothing is saved for this question")
+    await worker.press("help:job_title", expect="For example")
 
-    # Answer, choose, and pause from the button, then resume from the button
-    await worker.answer(role)
+    # Answer job title and organisation (structured fields), choose, pause and resume
+    assert await worker.answer(role) == "job_title"
+    assert await worker.current_prompt() == "agency"
+    await worker.answer(agency)
     assert await worker.choose("agency_type", "health") == "experience"
     await worker.press("pause:experience", expect="Paused")
-    await worker.press("resume", expect="Question 3 of")
+    await worker.press("resume", expect="Question 4 of")
     assert await worker.current_prompt() == "experience"
 
     contacts = [
@@ -74,14 +77,14 @@ async def test_a_professional_gives_a_whole_statement(world: World) -> None:
     await worker.command("resume", expect="Your statement is ready")
 
     # Change the first answer with the buttons
-    new_role = world.canary("Senior health visitor, community trust")
+    new_role = world.canary("Senior health visitor")
     after = await worker.high_water()
     await worker.press("edit", expect="Which answer")
     await worker.press("ed:1")
     await worker.wait("Changing your answer to question 1", after)
     await worker.say(new_role)
     after = await worker.high_water()
-    await worker.press("done:role_agency")
+    await worker.press("done:job_title")
     await worker.wait("Your statement is ready", after)
     readback = "\n".join(m["text"] or "" for m in await worker.bot_messages(after))
     assert new_role in readback and role not in readback.replace(new_role, "")
@@ -92,7 +95,7 @@ async def test_a_professional_gives_a_whole_statement(world: World) -> None:
 
     interview_id = world.interview_of(worker.user_id)[0]
     parts = world.active_parts(interview_id)
-    assert parts["role_agency"] == 1 and parts["key_contacts"] == 2
+    assert parts["job_title"] == 1 and parts["agency"] == 1 and parts["key_contacts"] == 2
     assert parts["supervision_more"] == 1 and "workload_more" not in parts
     # Send: the statement is submitted, then sealed for the reviewer with a receipt
     after = await worker.high_water()

@@ -85,10 +85,10 @@ async def test_forwarded_messages_and_group_chats_are_refused(world: World) -> N
     await world.client.send_forwarded(person.user_id, forwarded, sender_name="A colleague")
     await person.wait("forwarded messages", after)
     assert world.active_parts(interview_id) == {}
-    assert await person.current_prompt() == "role_agency"
+    assert await person.current_prompt() == "job_title"
     # and a real answer right after is taken
-    await person.say(world.canary("Teacher, primary school"))
-    assert world.active_parts(interview_id) == {"role_agency": 1}
+    await person.say(world.canary("Teacher"))
+    assert world.active_parts(interview_id) == {"job_title": 1}
 
     # Added to a group: the bot says why, leaves, and stores nothing
     before = world.table_counts()
@@ -114,7 +114,7 @@ async def test_forwarded_messages_and_group_chats_are_refused(world: World) -> N
         is None
     )
     assert world.scalar("SELECT count(*) FROM participants WHERE user_hash IS NOT NULL") == 1
-    assert await person.current_prompt() == "role_agency"
+    assert await person.current_prompt() == "job_title"
 
 
 async def _wait_for_request(world: World, method: str, chat_id: int) -> dict[str, object]:

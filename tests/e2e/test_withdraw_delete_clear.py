@@ -82,14 +82,14 @@ async def test_withdraw_then_clear_the_chat(world: World) -> None:
 async def test_delete_everything(world: World) -> None:
     person = Person(world.client, world.user(777000402))
     await person.consent(world.invites.professional[0])
-    await person.answer(world.canary("Social worker, children's services"))
+    await person.answer(world.canary("Social worker"))
     interview_id, _ = world.interview_of(person.user_id)
     key_id = dek_of(world, interview_id)
     assert key_id is not None
 
     await person.command("delete", expect="Do you want to delete it all?")
     await person.press("dln", expect=P.KEPT)
-    assert world.active_parts(interview_id) == {"role_agency": 1}
+    assert world.active_parts(interview_id) == {"job_title": 1}
     await person.command("delete", expect="Do you want to delete it all?")
     await person.press("dly", expect="permanently deleted")
 

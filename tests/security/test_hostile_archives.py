@@ -138,5 +138,5 @@ def test_a_hostile_package_through_pull_is_skipped_and_writes_nothing_of_it(
     )
 
     assert ran.returncode == 1 and b"skipped: s1: package" in ran.stderr, ran.stderr
-    assert sorted(tree(out)) == ["index.json", "index.md", "signer-pin.json"]
+    assert sorted(tree(out)) == ["index.docx", "index.json", "index.md", "signer-pin.json"]
     assert not (tmp_path / "etc").exists()

@@ -37,7 +37,8 @@ def test_professional_script_has_dated_contacts_and_no_should_have() -> None:
     script = builtin_script("professional")
 
     assert any(p.kind == "date" and p.chronology for p in script.prompts)
-    assert script.prompt("role_agency").required
+    assert script.prompt("job_title").required and script.prompt("job_title").field == "job_title"
+    assert script.prompt("agency").required and script.prompt("agency").field == "agency"
     assert all("should have" not in p.text.lower() for p in script.prompts)
 
 
@@ -172,3 +173,41 @@ def test_cross_checks_also_apply_without_the_loader() -> None:
 
     with pytest.raises(ValidationError, match="has no choice 'polis'"):
         InterviewScript.model_validate(data)
+
+
+def test_a_field_only_on_free_prompts_and_once_per_script() -> None:
+    with pytest.raises(ScriptError) as caught:
+        load_script(
+            """\
+id: bad-fields
+version: 1
+title: Bad
+audience: professional
+sections:
+  - id: one
+    title: One
+    prompts:
+      - {id: a, kind: free, text: "Job?", field: job_title}
+      - {id: b, kind: free, text: "Job again?", field: job_title}
+      - id: c
+        kind: choice
+        text: "Agency?"
+        field: agency
+        choices: [{value: x, label: X}, {value: y, label: Y}]
+""",
+            name="bad.yaml",
+        )
+    text = str(caught.value)
+    assert "field 'job_title' is asked twice" in text
+    assert "a field is only filled from a free prompt" in text
+
+
+def test_paragraphs_are_fixed_positions_and_old_scripts_keep_their_hash() -> None:
+    script = builtin_script("family")
+
+    assert script.paragraph_of(script.prompts[0].id) == 1
+    assert script.paragraph_of("police_experience") == 10  # hidden or not, its place is fixed
+    # A script written before ``field`` existed hashes as it did then (running interviews
+    # name their script by this hash)
+    assert script.content_hash.startswith("925c41b63f89")
+    assert '"field"' not in script.canonical_json

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
 
 from interview.answers import AnswerPart, AnswerVersion, ChronologyEvent, PromptAnswer
+from interview.consent import consent_texts
 from interview.render import render_markdown
-from interview.script import InterviewScript
+from interview.script import InterviewScript, load_script
 from interview.statement import Statement, assemble_statement
-from tests.unit.interview.conftest import AT, consent, meta, text_answer, typed, voice
+from tests.unit.interview.conftest import AT, SMALL, consent, meta, text_answer, typed, voice
 
 
 def full_answers() -> dict[str, PromptAnswer]:
@@ -102,3 +104,94 @@ def test_part_text_must_be_the_latest_version_and_times_utc() -> None:
         )
     with pytest.raises(ValidationError):
         AnswerVersion(text="a", source="typed", author="participant", at=datetime(2025, 1, 1))  # noqa: DTZ001 - naive on purpose
+
+
+def test_paragraphs_fields_hints_and_the_quote_mark_are_carried(small: InterviewScript) -> None:
+    # Given a script whose first prompt files the answer as the job title
+    script = load_script(
+        SMALL.replace("required: true", "required: true\n        field: job_title")
+    )
+    answers = full_answers()
+    answers["hard_a"] = answers["hard_a"].model_copy(update={"not_for_quoting": True})
+
+    statement = assemble_statement(
+        script, answers, consent(), meta(), consent_wording=consent_texts("professional")
+    )
+
+    # Paragraphs are fixed positions in the whole script: a hidden prompt keeps its number
+    assert [(i.prompt_id, i.number, i.paragraph) for i in statement.items][-3:] == [
+        ("hard_a", 5, 5),
+        ("contacts", 6, 6),
+        ("last", 7, 7),
+    ]
+    hidden = assemble_statement(
+        script,
+        {**answers, "services": PromptAnswer(prompt_id="services", choices=("other",))},
+        consent(),
+        meta(),
+    )
+    assert [(i.prompt_id, i.number, i.paragraph) for i in hidden.items][-1] == ("last", 5, 7)
+    assert statement.meta.job_title == "Health visitor, community trust"
+    assert statement.item(5).not_for_quoting and not statement.item(1).not_for_quoting
+    assert statement.consent_wording is not None
+    assert statement.consent_wording.hash == statement.consent.consent_hash
+    assert Statement.from_json(statement.to_json()) == statement
+
+
+def test_a_statement_sealed_before_these_fields_still_reads() -> None:
+    old = {
+        "format": "casevoice.statement/1",
+        "script_ref": "family@1#925c41b63f89",
+        "script_id": "family",
+        "script_version": 1,
+        "script_hash": "9" * 64,
+        "title": "Your experience",
+        "audience": "family",
+        "language": "en",
+        "meta": {
+            "case_id": "c",
+            "participant_id": "F-01",
+            "interview_id": "i",
+            "role": "family",
+            "assembled_at": "2025-03-01T12:00:00Z",
+        },
+        "consent": {
+            "take_part": True,
+            "quote": False,
+            "anonymised_publication": False,
+            "consent_ref": "consent-family@1#abc",
+            "consent_hash": "a" * 64,
+            "decided_at": "2025-03-01T12:00:00Z",
+        },
+        "sections": [
+            {
+                "id": "s",
+                "title": "S",
+                "items": [
+                    {
+                        "number": 1,
+                        "prompt_id": "p",
+                        "kind": "free",
+                        "prompt_text": "Q?",
+                        "status": "skipped",
+                    }
+                ],
+            }
+        ],
+    }
+
+    statement = Statement.from_json(json.dumps(old))
+
+    assert statement.items[0].paragraph is None and statement.meta.label is None
+    assert statement.consent_wording is None
+
+
+def test_markdown_names_the_label_job_and_agency(small: InterviewScript) -> None:
+    described = meta().model_copy(
+        update={"label": "Mother's <partner>", "job_title": "Teacher", "agency": "Oak School"}
+    )
+
+    markdown = render_markdown(assemble_statement(small, full_answers(), consent(), described))
+
+    assert r"- Known to the reviewer as: Mother's \<partner\>" in markdown
+    assert "- Job title: Teacher" in markdown and "- Organisation: Oak School" in markdown

@@ -44,7 +44,8 @@ def test_seal_then_pull_writes_readable_documents_and_an_index(tmp_path: Path) -
     index = json.loads((out / "index.json").read_bytes())
     assert [s["receipt_code"] for s in index["statements"]] == [r.receipt_code for r in result.rows]
     assert index["statements"][0]["role"] == "professional"
-    assert "| 1 | `s1` |" in (out / "index.md").read_text()
+    assert "| statement s1 | — | professional |" in (out / "index.md").read_text()
+    assert (out / "index.docx").read_bytes()[:2] == b"PK"
     assert [(p.done, p.total) for p in seen] == [(1, 2), (2, 2)]
     assert stat.S_IMODE((out / "s1" / "statement.md").stat().st_mode) == 0o600
     assert stat.S_IMODE((out / "s1").stat().st_mode) == 0o700
@@ -99,7 +100,7 @@ def test_withdrawn_statement_is_listed_not_exported_and_removed(tmp_path: Path) 
     row = json.loads((out / "index.json").read_bytes())["statements"][1]
     assert row["status"] == "withdrawn" and row["withdrawal_reason"] == "participant-request"
     assert row["role"] is None  # a withdrawn statement is never decrypted
-    assert "withdrawn" in (out / "index.md").read_text()
+    assert "Withdrawn on " in (out / "index.md").read_text()
 
 
 def test_pulling_twice_gives_the_same_result_and_rewrites_nothing(tmp_path: Path) -> None:
