@@ -132,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--api-json",
         type=Path,
         default=None,
-        help="path to api.json (default: shared/telegram-bot-api/api.json above)",
+        help="path to another api.json (default: the one shipped in sandbox/spec_data)",
     )
     parser.add_argument("--bot-username", default=DEFAULT_BOT_USERNAME)
     args = parser.parse_args(argv)

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.world import CASEVOICE
+from tests.fixtures import clip_path
 
 pytestmark = pytest.mark.slow
 
@@ -82,15 +83,6 @@ sections:
         kind: free
         text: What do you wish had happened?
 """
-
-
-def voice_clip() -> Path:
-    """`shared/audio/real_goforward.ogg` ("go forward ten meters"), found beside the repo."""
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "audio" / "real_goforward.ogg"
-        if candidate.is_file():
-            return candidate
-    return Path("/work/shared/audio/real_goforward.ogg")
 
 
 @dataclass(frozen=True)
@@ -279,7 +271,7 @@ def test_a_whole_rehearsal_interview_in_the_browser(rehearsal: Rehearsal, browse
 
         # and send a voice note picked from a file
         after = newest(page)
-        page.locator("#audio-file").set_input_files(voice_clip())
+        page.locator("#audio-file").set_input_files(clip_path("real_goforward"))
         expect(page.locator("#log .row.me .voice").last).to_be_visible(timeout=STEP_MS)
         page.wait_for_function(
             """(after) => [...document.querySelectorAll('#log .row.bot')].some(

@@ -26,8 +26,8 @@ from storage.jobs import AGING, MAX_ATTEMPTS, JobQueue, TranscriptionJob
 from storage.tables import Answer, AnswerVersion, AudioBlob, Interview, Transcript, utcnow
 from tests.conftest import Storage
 from tests.e2e.voice_helpers import silent_ogg
+from tests.fixtures import clip
 from tests.integration.scenario import Written, write_story
-from tests.unit.transcription.helpers import clip
 from transcription import errors as E
 from transcription.pool import PoolConfig, WorkerPool
 
