@@ -22,37 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Locator, Page, expect
 
+from tests.e2e.browser import PHONE, chromium, skip_module_unless_browser_tests_on
 from tests.e2e.world import CASEVOICE
 from tests.fixtures import clip_path
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists() and not os.environ.get("CI"):
-    pytest.skip(
-        "Debian chromium is not installed (/usr/bin/chromium); CI installs it",
-        allow_module_level=True,
-    )
-
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright  # noqa: E402
+skip_module_unless_browser_tests_on()
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    # A fake microphone (a tone) that needs no permission prompt: recording works.
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-]
-PHONE = {"width": 390, "height": 844}
 CASE_REF = "LCSPR-REHEARSE-01"
 START_TIMEOUT = 120.0
 STEP_MS = 20_000
@@ -188,12 +169,8 @@ def _running_in_group(pgid: int) -> list[int]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 # --- the page, as a person sees it -----------------------------------------------------------
