@@ -8,6 +8,10 @@ installs chromium, so a skip there would only hide a broken install.
 from __future__ import annotations
 
 import os
+import queue
+import re
+import subprocess
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,3 +63,17 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+def page_address(proc: subprocess.Popen[str], timeout: float) -> str | None:
+    """The rehearsal page a `casevoice rehearse` prints as its first line (None: not in time)."""
+    lines: queue.Queue[str] = queue.Queue()
+    assert proc.stdout is not None
+    stdout = proc.stdout
+    threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
+    try:
+        line = lines.get(timeout=timeout)
+    except queue.Empty:
+        return None
+    match = re.search(r"http://127\.0\.0\.1:\d+/rehearse/", line)
+    return match.group(0) if match else None

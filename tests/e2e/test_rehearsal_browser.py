@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import re
 import signal
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +22,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.e2e.browser import PHONE, chromium, skip_module_unless_browser_tests_on
+from tests.e2e.browser import (
+    PHONE,
+    chromium,
+    page_address,
+    skip_module_unless_browser_tests_on,
+)
 from tests.e2e.world import CASEVOICE
 from tests.fixtures import clip_path
 
@@ -88,17 +91,6 @@ def _cli(env: dict[str, str], cwd: Path, *args: str) -> str:
     return done.stdout
 
 
-def _first_line(proc: subprocess.Popen[str], timeout: float) -> str:
-    lines: queue.Queue[str] = queue.Queue()
-    assert proc.stdout is not None
-    stdout = proc.stdout
-    threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
-    try:
-        return lines.get(timeout=timeout)
-    except queue.Empty:
-        return ""
-
-
 @pytest.fixture(scope="module")
 def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsal]:
     # Given a real case with its own three-question script (cwd is a temp dir: no .env leaks in)
@@ -134,10 +126,9 @@ def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsal]:
         start_new_session=True,
     )
     try:
-        line = _first_line(proc, START_TIMEOUT)
-        match = re.search(r"http://127\.0\.0\.1:\d+/rehearse/", line)
-        assert match, f"no page URL printed: {line!r} {(root / 'rehearse.err').read_text()}"
-        yield Rehearsal(match.group(0), root / "data", env, proc)
+        url = page_address(proc, START_TIMEOUT)
+        assert url, f"no page URL printed: {(root / 'rehearse.err').read_text()}"
+        yield Rehearsal(url, root / "data", env, proc)
         # Then Ctrl-C stops everything: the command, the bot and its transcription workers
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=45) == 0, (root / "rehearse.err").read_text()
