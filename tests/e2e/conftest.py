@@ -3,7 +3,7 @@
 Set-up runs the real CLI once per session (`casevoice init`, `review keygen`, `case create`,
 `invite create`) into a template data directory; each test copies it, so every test has a fresh
 database and its own single-use invites without paying for the CLI again. The bot always runs
-at DEBUG. Teardown kills the bot and fails the test if the bot's log holds the token, a canary
+at DEBUG. Teardown stops the bot and fails the test if the bot's log holds the token, a canary
 answer or a raw Telegram user id, if the bot made any request that breaks the Bot API spec, sent
 anything without `protect_content`, or let a message's first line (the notification preview)
 name the case.
@@ -119,7 +119,8 @@ async def world(template: Template, tmp_path: Path) -> AsyncIterator[World]:
         await bot.start()
         yield world
     finally:
-        await bot.kill()
+        # A clean stop (not SIGKILL), so coverage can save what this bot process ran.
+        await bot.stop(release_polls=sandbox.state.close)
         violations = await client.violations()
         sends = [
             r
