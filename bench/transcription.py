@@ -1,4 +1,4 @@
-"""Benchmark the Whisper models on the shared speech clips: speed, accuracy, memory.
+"""Benchmark the Whisper models on the speech clips (tests/fixtures/audio): speed, accuracy, RSS.
 
 Each configuration (model × beam size × word timestamps) runs in a fresh child process, so its
 peak RSS and load time are its own. Prints one table per configuration and a summary.
@@ -26,13 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def find_clips() -> Path:
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "audio"
-        if candidate.is_dir():
-            return candidate
-    return Path("/work/shared/audio")
+from tests.fixtures import AUDIO_DIR  # noqa: E402  (the speech clips, committed in the repo)
 
 
 def wer(reference: str | list[str], hypothesis: str | list[str]) -> float:
@@ -179,7 +173,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["base", "tiny.en"])
     parser.add_argument("--beams", nargs="+", type=int, default=[5])
     parser.add_argument("--words", choices=["on", "off", "both"], default="on")
-    parser.add_argument("--clips", default=str(find_clips()))
+    parser.add_argument("--clips", default=str(AUDIO_DIR))
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--language", default=None, help="e.g. en; default: detect")

@@ -1,7 +1,7 @@
 """End-to-end voice latency: the real bot process against the sandbox Bot API.
 
 Starts the sandbox (in this process) and `casevoice run` (default model, embedded worker pool),
-sends every clip in shared/audio as a voice note — one after another, then 4 at once — and
+sends every clip in tests/fixtures/audio as a voice note — one after another, then 4 at once — and
 measures, from the moment the sandbox accepted the voice note:
 
 - first words: the bot's first "Listening to your voice note…" (or "Here is what I heard")
@@ -45,8 +45,9 @@ from bot.settings import load_settings  # noqa: E402
 from sandbox.client import SandboxClient  # noqa: E402
 from sandbox.server import create_app, start_sandbox  # noqa: E402
 from tests.e2e.people import Person  # noqa: E402
-from tests.e2e.voice_helpers import audio_dir, clip_seconds  # noqa: E402
+from tests.e2e.voice_helpers import clip_seconds  # noqa: E402
 from tests.e2e.world import BOT_USERNAME, CASE_REF, CASEVOICE, BotProcess, bot_env  # noqa: E402
+from tests.fixtures import AUDIO_DIR  # noqa: E402
 
 HEARING = "Listening to your voice note"
 HEARD = "Here is what I heard"
@@ -225,7 +226,7 @@ def print_notes(title: str, notes: list[Note], jobs: list[tuple[float, float]]) 
 
 
 async def main(args: argparse.Namespace) -> None:
-    clips_dir = audio_dir()
+    clips_dir = AUDIO_DIR
     names = args.clips or sorted(p.stem for p in clips_dir.glob("*.ogg"))
     audio = {name: (clips_dir / f"{name}.ogg").read_bytes() for name in names}
     seconds = {name: clip_seconds(data) for name, data in audio.items()}
@@ -343,7 +344,7 @@ def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="base", help="base | tiny.en | a model folder")
     parser.add_argument("--workers", type=int, default=2, help="Whisper worker processes")
-    parser.add_argument("--clips", nargs="*", help="clip names (default: all in shared/audio)")
+    parser.add_argument("--clips", nargs="*", help="clip names (default: all in tests/fixtures)")
     parser.add_argument("--texters", type=int, default=4, help="participants typing")
     parser.add_argument("--rounds", type=int, default=10, help="idle text answers each")
     parser.add_argument("--json", action="store_true", help="also print raw figures as JSON")

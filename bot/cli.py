@@ -56,16 +56,18 @@ def _serve(what: str, main: Callable[[Settings], Coroutine[Any, Any, None]]) -> 
     failure ends as one line, never a traceback that could carry SQL parameters."""
     import asyncio
 
-    from bot.cli_support import fail, settings_or_fail
+    from bot.cli_support import explain, fail, settings_or_fail
 
     settings = settings_or_fail()
     configure_logging(settings.log_level)
     try:
         asyncio.run(main(settings))
-    except CaseVoiceError as exc:
-        fail(str(exc))
     except Exception as exc:  # noqa: BLE001 - see the docstring
-        fail(f"the {what} stopped: {type(exc).__name__}")
+        fail(
+            explain(exc, telegram_api=settings.telegram_api)
+            or f"the {what} stopped on an unexpected {type(exc).__name__}; run it again with "
+            "CASEVOICE_LOG_LEVEL=DEBUG and read the log above this line"
+        )
 
 
 @app.command("run")
@@ -92,9 +94,13 @@ def sandbox_command(
     """Start the local Telegram Bot API sandbox (for tests and rehearsal)."""
     import asyncio
 
+    from bot.cli_support import fail, listen_failure
     from sandbox.server import run_sandbox
 
-    asyncio.run(run_sandbox(host, port))
+    try:
+        asyncio.run(run_sandbox(host, port))
+    except OSError as exc:
+        fail(listen_failure(host, port, exc))
 
 
 app.command("rehearse")(rehearse)

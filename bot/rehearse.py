@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import fcntl
 import os
 import secrets
@@ -32,7 +31,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli_support import fail, settings_or_fail
+from bot.cli_support import fail, listen_failure, settings_or_fail
 from bot.settings import Settings, load_settings
 from storage.db import sqlite_url
 from storage.errors import CaseVoiceError
@@ -289,10 +288,7 @@ async def _rehearse(base: Settings, plan: Plan, root: Path, stop: asyncio.Event)
         try:
             sandbox = await start_sandbox("127.0.0.1", plan.port, app)
         except OSError as exc:
-            why = "it is in use" if exc.errno == errno.EADDRINUSE else type(exc).__name__
-            raise RehearsalError(
-                f"cannot listen on 127.0.0.1:{plan.port} ({why}); choose another port with --port"
-            ) from None
+            raise RehearsalError(listen_failure("127.0.0.1", plan.port, exc)) from None
         child = BotChild(child_env(settings, sandbox.url), root)
         try:
             await child.start()

@@ -52,9 +52,10 @@ async def resolve_bot_username(settings: Settings) -> str:
         me = await bot.get_me()
     except (TelegramAPIError, TelegramNetworkError) as exc:
         log.debug("getMe failed: %s", type(exc).__name__)
+        why = "no connection" if isinstance(exc, TelegramNetworkError) else type(exc).__name__
         raise ConfigurationError(
-            f"CASEVOICE_BOT_USERNAME is not set and getMe at CASEVOICE_TELEGRAM_API failed "
-            f"({type(exc).__name__})"
+            f"CASEVOICE_BOT_USERNAME is not set and getMe at {settings.telegram_api} failed "
+            f"({why}); set CASEVOICE_BOT_USERNAME, or check CASEVOICE_TELEGRAM_API and the network"
         ) from None
     finally:
         await bot.session.close()

@@ -132,12 +132,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--api-json",
         type=Path,
         default=None,
-        help="path to api.json (default: shared/telegram-bot-api/api.json above)",
+        help="path to another api.json (default: the one shipped in sandbox/spec_data)",
     )
     parser.add_argument("--bot-username", default=DEFAULT_BOT_USERNAME)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(
-            run_sandbox(args.host, args.port, args.api_json, bot_username=args.bot_username)
-        )
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(
+                run_sandbox(args.host, args.port, args.api_json, bot_username=args.bot_username)
+            )
+    except OSError as exc:  # a port in use, a missing --api-json: one line, not a traceback
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        where = f": {exc.filename}" if exc.filename else f" (on {args.host}:{args.port})"
+        parser.exit(1, f"error: {reason}{where}; choose another --port or --api-json\n")

@@ -8,17 +8,17 @@ single `validate_method` gives every complaint about one request.
 from __future__ import annotations
 
 import json
-import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 from sandbox.rules import method_rules, type_field_rules
 
-API_JSON_RELATIVE = Path("shared") / "telegram-bot-api" / "api.json"
-API_JSON_ENV = "CASEVOICE_SANDBOX_API_JSON"
+API_JSON_NAME = "api.json"
 
 # "Type of the message origin, always "user"" / "Scope type, must be chat"
 _DISCRIMINATOR = re.compile(r'(?:always|must be)\s+"?([a-z_]+)"?\s*$')
@@ -49,19 +49,9 @@ class TypeSpec:
     has_fields: bool
 
 
-def find_api_json(starts: Iterable[Path] | None = None) -> Path:
-    """Locate `shared/telegram-bot-api/api.json` walking up from the cwd and from this package."""
-    env = os.environ.get(API_JSON_ENV)
-    if env:
-        return Path(env)
-    bases = list(starts) if starts is not None else [Path.cwd(), Path(__file__).resolve().parent]
-    for base in bases:
-        for directory in [base, *base.parents]:
-            candidate = directory / API_JSON_RELATIVE
-            if candidate.is_file():
-                return candidate
-    where = ", ".join(str(base) for base in bases)
-    raise FileNotFoundError(f"{API_JSON_RELATIVE} not found in or above: {where}")
+def bundled_api_json() -> Traversable:
+    """The api.json shipped in this package (`sandbox/spec_data`, see its README and LICENSE)."""
+    return files("sandbox") / "spec_data" / API_JSON_NAME
 
 
 def _field(raw: Mapping[str, Any]) -> FieldSpec:
@@ -98,7 +88,8 @@ class ApiSpec:
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> ApiSpec:
-        source = Path(path) if path is not None else find_api_json()
+        """The bundled specification, or the api.json at `path` (a newer Bot API, say)."""
+        source: Traversable = Path(path) if path is not None else bundled_api_json()
         with source.open(encoding="utf-8") as handle:
             return cls(json.load(handle))
 

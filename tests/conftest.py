@@ -1,9 +1,12 @@
 """Shared fixtures: a data directory with a real key file, and real databases.
 
-``db_url`` runs a test on SQLite (a file in the test's data dir) and on the real PostgreSQL at
-127.0.0.1:5432, each PostgreSQL test in a fresh database created for it and dropped after. If
-PostgreSQL cannot be reached the test FAILS, unless ``CASEVOICE_SKIP_POSTGRES=1`` says it may be
-skipped: a silently skipped database is a database nobody tested.
+``db_url`` runs a test on SQLite (a file in the test's data dir) and on the PostgreSQL server at
+``CASEVOICE_TEST_DATABASE_URL`` (default ``postgresql://postgres@127.0.0.1:5432/test``; trust
+auth; the database named there is only used to create others), each PostgreSQL test in a fresh
+database created for it and dropped after. ``./scripts/test`` starts a throwaway server when
+none answers there. If PostgreSQL cannot be reached the test FAILS, unless
+``CASEVOICE_SKIP_POSTGRES=1`` says it may be skipped: a silently skipped database is a database
+nobody tested (and ``./scripts/test`` fails on any skip not in tests/allowed-skips.txt).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,19 +29,26 @@ from storage.db import create_engine, migrate, session_factory, sqlite_url
 from storage.keyfile import FileKeyProvider
 from storage.keyring import Keyring, ShredLedger
 from storage.vault import Vault
+from tests import skip_policy
 
-PG_HOST = os.environ.get("CASEVOICE_TEST_PG_HOST", "127.0.0.1")
-PG_PORT = int(os.environ.get("CASEVOICE_TEST_PG_PORT", "5432"))
-PG_USER = os.environ.get("CASEVOICE_TEST_PG_USER", "postgres")
-PG_ADMIN_DB = os.environ.get("CASEVOICE_TEST_PG_DB", "test")
+TEST_DATABASE_URL_ENV = "CASEVOICE_TEST_DATABASE_URL"
+PG_SERVER = make_url(
+    os.environ.get(TEST_DATABASE_URL_ENV) or "postgresql://postgres@127.0.0.1:5432/test"
+)
+# The parts, for command-line tools (pg_dump, psql) that take them one by one.
+PG_HOST = PG_SERVER.host or "127.0.0.1"
+PG_PORT = PG_SERVER.port or 5432
+PG_USER = PG_SERVER.username or "postgres"
+PG_ADMIN_DB = PG_SERVER.database or "postgres"
 
 
 def _postgres_unreachable(reason: str) -> None:
     if os.environ.get("CASEVOICE_SKIP_POSTGRES") == "1":
         pytest.skip(f"PostgreSQL unreachable ({reason}); CASEVOICE_SKIP_POSTGRES=1")
     pytest.fail(
-        f"PostgreSQL at {PG_HOST}:{PG_PORT} is unreachable ({reason}). Start it, or set "
-        "CASEVOICE_SKIP_POSTGRES=1 to skip the PostgreSQL half of the storage tests.",
+        f"PostgreSQL at {PG_HOST}:{PG_PORT} is unreachable ({reason}). Run the tests with "
+        f"./scripts/test (it starts a throwaway server), point {TEST_DATABASE_URL_ENV} at one, "
+        "or set CASEVOICE_SKIP_POSTGRES=1 to skip the PostgreSQL half.",
         pytrace=False,
     )
 
@@ -45,7 +56,8 @@ def _postgres_unreachable(reason: str) -> None:
 async def _admin_connection() -> asyncpg.Connection:
     try:
         return await asyncpg.connect(
-            host=PG_HOST, port=PG_PORT, user=PG_USER, database=PG_ADMIN_DB, timeout=5
+            PG_SERVER.set(drivername="postgresql").render_as_string(hide_password=False),
+            timeout=5,
         )
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         _postgres_unreachable(type(exc).__name__)
@@ -58,7 +70,9 @@ class PgDatabase:
 
     @property
     def url(self) -> str:
-        return f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{self.name}"
+        return PG_SERVER.set(drivername="postgresql+asyncpg", database=self.name).render_as_string(
+            hide_password=False
+        )
 
 
 @asynccontextmanager
@@ -172,16 +186,14 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in list(os.environ):
         if name.startswith("CASEVOICE_") and name not in {
             "CASEVOICE_SKIP_POSTGRES",
-            "CASEVOICE_TEST_PG_HOST",
-            "CASEVOICE_TEST_PG_PORT",
-            "CASEVOICE_TEST_PG_USER",
-            "CASEVOICE_TEST_PG_DB",
+            TEST_DATABASE_URL_ENV,
         }:
             monkeypatch.delenv(name)
     yield
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    skip_policy.register(config)  # CASEVOICE_STRICT_SKIPS=1: an unlisted skip fails the run
     # SQLModel nags on every ``session.execute``; the services use it on purpose (scalars()).
     config.addinivalue_line(
         "filterwarnings", "ignore:(?s).*You probably want to use `session.exec:DeprecationWarning"

@@ -30,7 +30,7 @@ CHUNK = 1 << 20  # model files are copied and hashed a MiB at a time
 
 # DEFAULT_MODEL: base (multilingual), beam 5 — confirmed by measurement.
 # `bench/transcription.py --models base tiny.en --beams 5 1 --repeat 2 --language en`, int8,
-# 1 thread, word timestamps on, 2 shared (busy) cores, shared/audio (4 real clips 3-7 s,
+# 1 thread, word timestamps on, 2 shared (busy) cores, tests/fixtures/audio (4 real clips 3-7 s,
 # 3 synthetic 5-119 s). WER pooled over the words of each group, after lower-casing and
 # stripping punctuation; "ten" vs "10" costs every model 1 of 4 words on real_goforward.
 #

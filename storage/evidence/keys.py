@@ -54,7 +54,10 @@ def load_signing_key(path: Path) -> Ed25519PrivateKey:
         mode = path.stat().st_mode
         data = path.read_bytes()
     except OSError as exc:
-        raise SigningKeyError(f"signing key {path} cannot be read ({type(exc).__name__})") from exc
+        raise SigningKeyError(
+            f"signing key {path} cannot be read ({exc.strerror or type(exc).__name__}); run "
+            "`casevoice init`, or point CASEVOICE_SIGNING_KEY_FILE at the bot's key"
+        ) from exc
     if mode & 0o077:
         raise SigningKeyError(f"signing key {path} is readable by others: chmod 600 it")
     try:
@@ -200,8 +203,10 @@ def load_identities(path: Path) -> list[Any]:
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
         raise IdentityFileError(
-            f"identity file {path} cannot be read ({type(exc).__name__})"
+            f"identity file {path} cannot be read ({reason}); give the file that "
+            "`casevoice review keygen` or age-keygen made"
         ) from exc
     identities: list[Any] = []
     for number, line in enumerate(text.splitlines(), start=1):

@@ -4,8 +4,8 @@ Set-up runs the real CLI once per session (`casevoice init`, `review keygen`, `c
 `invite create`) into a template data directory; each test copies it, so every test has a fresh
 database and its own single-use invites without paying for the CLI again. A test that asks for
 PostgreSQL (``world`` parametrised indirectly) runs the same set-up into a fresh PostgreSQL
-database of its own. The bot always runs
-at DEBUG. Teardown kills the bot and fails the test if the bot's log holds the token, a canary
+database of its own. The bot always runs at DEBUG. Teardown stops the bot and fails the test if
+the bot's log holds the token, a canary
 answer or a raw Telegram user id, if the bot made any request that breaks the Bot API spec, sent
 anything without `protect_content`, or let a message's first line (the notification preview)
 name the case.
@@ -179,7 +179,8 @@ async def _running_world(
         await bot.start()
         yield world
     finally:
-        await bot.kill()
+        # A clean stop (not SIGKILL), so coverage can save what this bot process ran.
+        await bot.stop(release_polls=sandbox.state.close)
         world.close()
         violations = await client.violations()
         sends = [

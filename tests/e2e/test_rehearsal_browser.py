@@ -11,47 +11,32 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import re
 import signal
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Locator, Page, expect
 
+from tests.e2e.browser import (
+    PHONE,
+    chromium,
+    page_address,
+    skip_module_unless_browser_tests_on,
+)
 from tests.e2e.world import CASEVOICE
+from tests.fixtures import clip_path
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists() and not os.environ.get("CI"):
-    pytest.skip(
-        "Debian chromium is not installed (/usr/bin/chromium); CI installs it",
-        allow_module_level=True,
-    )
-
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright  # noqa: E402
+skip_module_unless_browser_tests_on()
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    # A fake microphone (a tone) that needs no permission prompt: recording works.
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-]
-PHONE = {"width": 390, "height": 844}
 CASE_REF = "LCSPR-REHEARSE-01"
 START_TIMEOUT = 120.0
 STEP_MS = 20_000
@@ -84,15 +69,6 @@ sections:
 """
 
 
-def voice_clip() -> Path:
-    """`shared/audio/real_goforward.ogg` ("go forward ten meters"), found beside the repo."""
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "audio" / "real_goforward.ogg"
-        if candidate.is_file():
-            return candidate
-    return Path("/work/shared/audio/real_goforward.ogg")
-
-
 @dataclass(frozen=True)
 class Rehearsal:
     url: str
@@ -113,17 +89,6 @@ def _cli(env: dict[str, str], cwd: Path, *args: str) -> str:
     )
     assert done.returncode == 0, f"casevoice {args[0]} failed: {done.stdout}{done.stderr}"
     return done.stdout
-
-
-def _first_line(proc: subprocess.Popen[str], timeout: float) -> str:
-    lines: queue.Queue[str] = queue.Queue()
-    assert proc.stdout is not None
-    stdout = proc.stdout
-    threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
-    try:
-        return lines.get(timeout=timeout)
-    except queue.Empty:
-        return ""
 
 
 @pytest.fixture(scope="module")
@@ -161,10 +126,9 @@ def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsal]:
         start_new_session=True,
     )
     try:
-        line = _first_line(proc, START_TIMEOUT)
-        match = re.search(r"http://127\.0\.0\.1:\d+/rehearse/", line)
-        assert match, f"no page URL printed: {line!r} {(root / 'rehearse.err').read_text()}"
-        yield Rehearsal(match.group(0), root / "data", env, proc)
+        url = page_address(proc, START_TIMEOUT)
+        assert url, f"no page URL printed: {(root / 'rehearse.err').read_text()}"
+        yield Rehearsal(url, root / "data", env, proc)
         # Then Ctrl-C stops everything: the command, the bot and its transcription workers
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=45) == 0, (root / "rehearse.err").read_text()
@@ -196,12 +160,8 @@ def _running_in_group(pgid: int) -> list[int]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 # --- the page, as a person sees it -----------------------------------------------------------
@@ -279,7 +239,7 @@ def test_a_whole_rehearsal_interview_in_the_browser(rehearsal: Rehearsal, browse
 
         # and send a voice note picked from a file
         after = newest(page)
-        page.locator("#audio-file").set_input_files(voice_clip())
+        page.locator("#audio-file").set_input_files(clip_path("real_goforward"))
         expect(page.locator("#log .row.me .voice").last).to_be_visible(timeout=STEP_MS)
         page.wait_for_function(
             """(after) => [...document.querySelectorAll('#log .row.bot')].some(

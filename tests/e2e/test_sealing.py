@@ -38,7 +38,7 @@ from tests.e2e.voice_helpers import (
     words,
 )
 from tests.e2e.world import CASE_REF, World
-from tests.unit.transcription.helpers import clip
+from tests.fixtures import clip
 
 pytestmark = pytest.mark.slow
 

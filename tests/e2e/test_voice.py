@@ -1,7 +1,7 @@
 """Voice answers end to end: the real bot process, the sandbox Bot API, a real Whisper model.
 
 tiny.en keeps these quick; the crash test runs the default model (base). Every clip is real
-speech from shared/audio; odd audio (silence) is encoded in memory.
+speech from tests/fixtures/audio; odd audio (silence) is encoded in memory.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from tests.e2e.voice_helpers import (
     words,
 )
 from tests.e2e.world import CASEVOICE, World
-from tests.unit.transcription.helpers import audio_dir, clip
+from tests.fixtures import clip, clip_path
 
 pytestmark = pytest.mark.slow
 
@@ -392,9 +392,9 @@ async def test_no_plaintext_audio_or_transcript_reaches_the_disk(world: World) -
         **text_needles("transcript tail", tail),
         **text_needles("typed", typed),
     }
-    assert scan([audio_dir() / "tts_s1.ogg"], needles) == [
-        f"audio slice in {audio_dir() / 'tts_s1.ogg'}"
-    ], "the scan cannot find what it looks for"
+    assert scan([clip_path("tts_s1")], needles) == [f"audio slice in {clip_path('tts_s1')}"], (
+        "the scan cannot find what it looks for"
+    )
 
     def on_disk() -> list[str]:
         db_files = [world.db_path.with_name(world.db_path.name + s) for s in ("", "-wal", "-shm")]

@@ -1,7 +1,7 @@
 """Helpers for the voice and sealing end-to-end tests, on top of `world.py` and `people.py`.
 
 The shared `world` fixture starts the bot with no transcription workers; `with_transcription`
-restarts it with an embedded Whisper pool. Speech clips come from `shared/audio`; odd audio
+restarts it with an embedded Whisper pool. Speech clips come from `tests/fixtures/audio`; odd audio
 (silence, noise) is made in memory. `scan` looks for plaintext on disk, `review` runs the
 reviewer's CLI, and `crash_sealing` SIGKILLs a real sealing at a chosen step.
 """
@@ -25,7 +25,7 @@ import numpy as np
 
 from tests.e2e.people import Message, Person
 from tests.e2e.world import CASE_REF, CASEVOICE, World
-from tests.unit.transcription.helpers import reference as shared_reference
+from tests.fixtures import reference as fixture_reference
 
 HEARD = "Here is what I heard"
 HEARING = "Listening to your voice note"
@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def reference(name: str) -> str:
-    return shared_reference(name).strip()
+    return fixture_reference(name).strip()
 
 
 def clip_seconds(data: bytes) -> float:

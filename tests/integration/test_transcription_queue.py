@@ -28,8 +28,8 @@ from storage.tables import Answer, AnswerVersion, AudioBlob, Interview, Transcri
 from tests.conftest import Storage
 from tests.e2e.voice_helpers import silent_ogg
 from tests.e2e.world import until
+from tests.fixtures import clip
 from tests.integration.scenario import Written, write_story
-from tests.unit.transcription.helpers import clip
 from transcription import errors as E
 from transcription.pool import PoolConfig, WorkerPool
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from aiogram import Bot
@@ -13,27 +12,20 @@ from aiogram.client.telegram import TelegramAPIServer
 from sandbox.client import SandboxClient
 from sandbox.server import RunningSandbox, create_app, start_sandbox
 from sandbox.spec import ApiSpec
+from tests.fixtures import clip
 
 TOKEN = "123456789:AAE-sandbox-test-token-0123456789abc"
 USER = 4242
 
 
-def shared_dir() -> Path:
-    """`shared/` beside the repository: walk up from here looking for `shared/audio`."""
-    for directory in Path(__file__).resolve().parents:
-        if (directory / "shared" / "audio").is_dir():
-            return directory / "shared"
-    return Path("/work/shared")
-
-
 @pytest.fixture(scope="session")
 def spec() -> ApiSpec:
-    return ApiSpec.load(shared_dir() / "telegram-bot-api" / "api.json")
+    return ApiSpec.load()  # the copy shipped in the package
 
 
 @pytest.fixture
 def voice_ogg() -> bytes:
-    return (shared_dir() / "audio" / "real_goforward.ogg").read_bytes()
+    return clip("real_goforward")
 
 
 @pytest.fixture

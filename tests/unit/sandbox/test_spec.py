@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from importlib.resources import files
 from pathlib import Path
 
 import pytest
 
-from sandbox.spec import ApiSpec, Upload, find_api_json
+from sandbox.spec import ApiSpec, Upload, bundled_api_json
 
 
 def _button(**fields: object) -> dict[str, object]:
@@ -145,15 +147,19 @@ def test_method_names_are_case_insensitive(spec: ApiSpec) -> None:
     assert spec.canonical_method("sendTelepathy") is None
 
 
-def test_find_api_json_walks_up_to_shared(tmp_path: Path) -> None:
-    target = tmp_path / "shared" / "telegram-bot-api" / "api.json"
-    target.parent.mkdir(parents=True)
-    target.write_text("{}")
-    deep = tmp_path / "repo" / "sandbox" / "inner"
-    deep.mkdir(parents=True)
-    assert find_api_json([deep]) == target
+def test_the_bundled_specification_is_bot_api_10_1_with_its_licence() -> None:
+    data = files("sandbox") / "spec_data"
+
+    assert bundled_api_json().is_file()
+    assert ApiSpec.load().version == "Bot API 10.1"
+    assert "MIT License" in (data / "LICENSE").read_text(encoding="utf-8")
+    assert "PaulSonOfLars/telegram-bot-api-spec" in (data / "README.md").read_text(encoding="utf-8")
 
 
-def test_find_api_json_names_where_it_looked(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="api.json"):
-        find_api_json([tmp_path])
+def test_an_explicit_api_json_path_is_loaded_instead(tmp_path: Path) -> None:
+    path = tmp_path / "api.json"
+    path.write_text(json.dumps({"version": "Bot API 99.0", "methods": {}, "types": {}}))
+
+    assert ApiSpec.load(path).version == "Bot API 99.0"
+    with pytest.raises(FileNotFoundError):
+        ApiSpec.load(tmp_path / "missing.json")

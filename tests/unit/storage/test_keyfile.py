@@ -72,15 +72,38 @@ def test_given_a_corrupt_key_file_then_key_unavailable(tmp_path: Path, content: 
         FileKeyProvider(path).active_kek()
 
 
-def test_given_an_unreadable_key_file_then_key_unavailable(tmp_path: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root reads any file")
+def test_given_a_folder_where_the_key_file_should_be_then_key_unavailable(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    path.mkdir()  # unreadable as a file even for root (chmod 0 would not stop root)
+
+    with pytest.raises(KeyUnavailableError, match="IsADirectoryError"):
+        FileKeyProvider(path).hmac_key()
+    with pytest.raises(KeyUnavailableError):
+        FileKeyProvider(path).active_kek()
+
+
+def test_given_the_key_file_cannot_be_read_then_key_unavailable_and_nothing_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A permission error at the provider's one read (what chmod 0 gives a non-root user)."""
     path = tmp_path / "keys.json"
     FileKeyProvider.create(path)
-    path.chmod(0)
+    real_read = Path.read_bytes
 
+    def refuse(self: Path) -> bytes:
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    provider = FileKeyProvider(path)
+
+    with pytest.raises(KeyUnavailableError, match="PermissionError"):
+        provider.hmac_key()
     with pytest.raises(KeyUnavailableError):
-        FileKeyProvider(path).hmac_key()
+        provider.active_kek()
+    monkeypatch.undo()
+    assert len(provider.hmac_key()) == 32  # readable again: the failure was not remembered
 
 
 def test_given_a_rotation_when_the_old_kek_is_retired_then_its_material_is_gone(

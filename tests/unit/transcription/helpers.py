@@ -1,33 +1,14 @@
-"""Shared test helpers: where the speech clips are, WER, and audio made in memory."""
+"""Test helpers: word error rate, and audio made in memory (the speech clips: tests.fixtures)."""
 
 from __future__ import annotations
 
 import io
 import math
 import wave
-from pathlib import Path
 
 import av
 import jiwer
 import numpy as np
-
-
-def audio_dir() -> Path:
-    """``shared/audio``, found by walking up from this file (fallback /work/shared/audio)."""
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "audio"
-        if candidate.is_dir():
-            return candidate
-    return Path("/work/shared/audio")
-
-
-def clip(name: str) -> bytes:
-    return (audio_dir() / f"{name}.ogg").read_bytes()
-
-
-def reference(name: str) -> str:
-    return (audio_dir() / f"{name}.txt").read_text(encoding="utf-8")
-
 
 _NORMALISE = jiwer.Compose(
     [
@@ -42,7 +23,7 @@ _NORMALISE = jiwer.Compose(
 
 
 def wer(ref: str, hyp: str) -> float:
-    """Word error rate, lower-case, punctuation stripped (shared/audio/README.md)."""
+    """Word error rate, lower-case, punctuation stripped (tests/fixtures/audio/README.md)."""
     return float(
         jiwer.wer(ref, hyp, reference_transform=_NORMALISE, hypothesis_transform=_NORMALISE)
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.unit.transcription.helpers import clip, tone_bytes, wav_bytes
+from tests.fixtures import clip
+from tests.unit.transcription.helpers import tone_bytes, wav_bytes
 from transcription import audio
 from transcription.audio import SAMPLE_RATE, audio_seconds, decode_audio
 from transcription.errors import (
@@ -17,7 +18,7 @@ from transcription.errors import (
     TranscriptionError,
 )
 
-# Lengths from shared/audio/README.md, to the 10 ms (checked with ffprobe-equivalent av).
+# Lengths from tests/fixtures/audio/README.md, to the 10 ms (checked with ffprobe-equivalent av).
 CLIP_SECONDS = {
     "real_goforward": 2.79,
     "real_libri_0870": 7.10,

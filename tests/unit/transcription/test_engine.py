@@ -7,7 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.unit.transcription.helpers import clip, reference, wav_bytes, wer
+from tests.fixtures import clip, reference
+from tests.unit.transcription.helpers import wav_bytes, wer
 from transcription.audio import decode_audio
 from transcription.engine import TimeBudget, WhisperTranscriber, transcribe_bytes
 from transcription.errors import SilenceError, TranscriptionTimeout
